@@ -1,0 +1,67 @@
+import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "./schema/index";
+import { startEmbeddedServer, type EmbeddedServer } from "./embedded";
+
+export type Db = PostgresJsDatabase<typeof schema>;
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+/** Either the database or a transaction on it: what package functions accept. */
+export type Queryable = Db | Tx;
+
+export interface Database {
+  db: Db;
+  /** The postgres.js client: one connection in embedded mode, a pool on a server. */
+  sql: postgres.Sql;
+  mode: "embedded" | "server";
+  /** The embedded server, when Kiln runs one. */
+  embedded?: EmbeddedServer;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** postgres:// URL of a PostgreSQL server; when absent, embedded PGlite is started. */
+  databaseUrl?: string | undefined;
+  /** Embedded data folder; omit for an in-memory embedded database. */
+  dataDir?: string | undefined;
+  /** Pool size on a server (embedded mode always uses exactly one connection). */
+  max?: number;
+  /** URL of an embedded server started elsewhere (tests start one per run): one connection, embedded rules. */
+  embeddedUrl?: string | undefined;
+}
+
+function connect(url: string, max: number): postgres.Sql {
+  return postgres(url, {
+    max,
+    onnotice: () => {},
+    // Embedded: keep the single connection; server: recycle idle ones.
+    idle_timeout: max === 1 ? 0 : 30,
+    connection: { application_name: "kiln" },
+  });
+}
+
+/** The connection factory: DATABASE_URL set → that server; unset → embedded PGlite over loopback. */
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  if (options.embeddedUrl) {
+    const sql = connect(options.embeddedUrl, 1);
+    const db = drizzle(sql, { schema, casing: "snake_case" });
+    return { db, sql, mode: "embedded", close: () => sql.end({ timeout: 5 }) };
+  }
+  if (options.databaseUrl) {
+    const sql = connect(options.databaseUrl, options.max ?? 10);
+    const db = drizzle(sql, { schema, casing: "snake_case" });
+    return { db, sql, mode: "server", close: () => sql.end({ timeout: 5 }) };
+  }
+  const embedded = await startEmbeddedServer({ dataDir: options.dataDir });
+  const sql = connect(embedded.url, 1);
+  const db = drizzle(sql, { schema, casing: "snake_case" });
+  return {
+    db,
+    sql,
+    mode: "embedded",
+    embedded,
+    async close() {
+      await sql.end({ timeout: 5 });
+      await embedded.stop();
+    },
+  };
+}

@@ -1,0 +1,4 @@
+export * from "./tenancy";
+export * from "./accounts";
+export * from "./audit";
+export * from "./outbox";

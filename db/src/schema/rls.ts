@@ -1,0 +1,52 @@
+import { sql, type SQL } from "drizzle-orm";
+import { pgPolicy, pgRole } from "drizzle-orm/pg-core";
+
+/**
+ * Roles created by migration 0000 (never by drizzle-kit):
+ * - kiln_app: what every request runs as (`SET LOCAL ROLE` inside `withTenant`); not owner, not BYPASSRLS.
+ * - kiln_system: the explicit system context (`withSystem`) for jobs, auth look-ups and seeds;
+ *   not BYPASSRLS either, it passes RLS only through the `system_all` policy each table declares.
+ */
+export const kilnApp = pgRole("kiln_app").existing();
+export const kilnSystem = pgRole("kiln_system").existing();
+
+/** The tenant context, read from transaction-local settings (see db/src/tenant.ts). */
+export const ctx = {
+  userId: sql`kiln_user_id()`,
+  coopId: sql`kiln_coop_id()`,
+  creatorId: sql`kiln_creator_id()`,
+  role: sql`kiln_role()`,
+};
+
+/** Every table gets this: the system context may do anything the grants allow. */
+export const systemPolicy = (table: string) =>
+  pgPolicy(`${table}_system_all`, { as: "permissive", for: "all", to: kilnSystem, using: sql`true`, withCheck: sql`true` });
+
+/** A co-op's row: visible and writable only inside that co-op's context. */
+export const coopPolicy = (table: string, coopColumn: SQL = sql`coop_id`) =>
+  pgPolicy(`${table}_coop`, {
+    as: "permissive",
+    for: "all",
+    to: kilnApp,
+    using: sql`${coopColumn} = kiln_coop_id()`,
+    withCheck: sql`${coopColumn} = kiln_coop_id()`,
+  });
+
+/**
+ * A creator's row: inside its co-op, and, when the context names a creator, only that creator's.
+ * Co-op-level contexts (admins, reviewers) leave kiln.creator_id empty and see all creators of the co-op.
+ */
+export const creatorPolicy = (table: string, creatorColumn: SQL = sql`creator_id`) => {
+  const rule = sql`coop_id = kiln_coop_id() and (kiln_creator_id() is null or ${creatorColumn} = kiln_creator_id())`;
+  return pgPolicy(`${table}_creator`, { as: "permissive", for: "all", to: kilnApp, using: rule, withCheck: rule });
+};
+
+/** A user's own row (sessions, tokens): the signed-in user only. */
+export const ownerPolicy = (table: string, userColumn: SQL = sql`user_id`) =>
+  pgPolicy(`${table}_owner`, {
+    as: "permissive",
+    for: "all",
+    to: kilnApp,
+    using: sql`${userColumn} = kiln_user_id()`,
+    withCheck: sql`${userColumn} = kiln_user_id()`,
+  });

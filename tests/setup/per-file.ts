@@ -1,0 +1,4 @@
+import { afterAll } from "vitest";
+import { closeTestRuntime } from "./runtime";
+
+afterAll(closeTestRuntime);

@@ -1,0 +1,34 @@
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { withSystem, withTenant } from "@kiln/db";
+import { getTestRuntime } from "../setup/runtime";
+
+const rt = await getTestRuntime();
+
+describe("tenant helper", () => {
+  it("runs as kiln_app, which does not bypass RLS", async () => {
+    const [row] = await withTenant(rt, {}, (tx) =>
+      tx.execute<{ current_user: string; bypass: boolean; superuser: boolean }>(
+        sql`select current_user, r.rolbypassrls as bypass, r.rolsuper as superuser from pg_roles r where r.rolname = current_user`,
+      ),
+    );
+    expect(row).toEqual({ current_user: "kiln_app", bypass: false, superuser: false });
+  });
+
+  it("runs the system context as kiln_system, not as a superuser", async () => {
+    const [row] = await withSystem(rt, "test", (tx) =>
+      tx.execute<{ current_user: string; bypass: boolean }>(sql`select current_user, r.rolbypassrls as bypass from pg_roles r where r.rolname = current_user`),
+    );
+    expect(row).toEqual({ current_user: "kiln_system", bypass: false });
+  });
+
+  it("kiln_now() follows the injected clock", async () => {
+    rt.clock.set("2027-01-15T10:00:00.000Z");
+    const [row] = await withTenant(rt, {}, (tx) => tx.execute<{ now: string }>(sql`select kiln_now()::text as now`));
+    expect(new Date(row!.now.replace(" ", "T").replace(/\+00$/, "Z")).toISOString()).toBe("2027-01-15T10:00:00.000Z");
+  });
+
+  it("refuses a nested transaction, which would deadlock the single embedded connection", async () => {
+    await expect(withTenant(rt, {}, () => withSystem(rt, "nested", async () => 1))).rejects.toThrow(/inside another/);
+  });
+});
