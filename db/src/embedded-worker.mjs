@@ -23,5 +23,8 @@ try {
     }
   });
 } catch (error) {
-  parentPort.postMessage({ type: "error", message: error instanceof Error ? error.stack ?? error.message : String(error) });
+  parentPort.postMessage({
+    type: "error",
+    message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  });
 }

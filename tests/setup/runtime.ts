@@ -13,9 +13,10 @@ let shared: Promise<Database> | undefined;
  * Each call returns a fresh TestClock over the same connection. Closed by tests/setup/per-file.ts.
  */
 export async function getTestRuntime(start?: Date | string): Promise<TestRuntime> {
-  shared ??= inject("databaseMode") === "embedded"
-    ? openDatabase({ embeddedUrl: inject("databaseUrl") })
-    : openDatabase({ databaseUrl: inject("databaseUrl"), max: 4 });
+  shared ??=
+    inject("databaseMode") === "embedded"
+      ? openDatabase({ embeddedUrl: inject("databaseUrl") })
+      : openDatabase({ databaseUrl: inject("databaseUrl"), max: 4 });
   return { database: await shared, clock: new TestClock(start) };
 }
 

@@ -17,7 +17,9 @@ describe("tenant helper", () => {
 
   it("runs the system context as kiln_system, not as a superuser", async () => {
     const [row] = await withSystem(rt, "test", (tx) =>
-      tx.execute<{ current_user: string; bypass: boolean }>(sql`select current_user, r.rolbypassrls as bypass from pg_roles r where r.rolname = current_user`),
+      tx.execute<{ current_user: string; bypass: boolean }>(
+        sql`select current_user, r.rolbypassrls as bypass from pg_roles r where r.rolname = current_user`,
+      ),
     );
     expect(row).toEqual({ current_user: "kiln_system", bypass: false });
   });

@@ -1,5 +1,16 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, pgEnum, pgPolicy, pgTable, primaryKey, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  check,
+  index,
+  integer,
+  pgEnum,
+  pgPolicy,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { createdAt, id, ts, updatedAt } from "./columns";
 import { coopPolicy, kilnApp, ownerPolicy, systemPolicy } from "./rls";
 import { coops, creators, factories } from "./tenancy";
@@ -67,7 +78,12 @@ export const roleAssignments = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    uniqueIndex("role_assignments_unique").on(t.userId, t.role, t.coopId, sql`coalesce(${t.creatorId}, ${t.factoryId}, ${t.coopId})`),
+    uniqueIndex("role_assignments_unique").on(
+      t.userId,
+      t.role,
+      t.coopId,
+      sql`coalesce(${t.creatorId}, ${t.factoryId}, ${t.coopId})`,
+    ),
     index("role_assignments_coop_idx").on(t.coopId),
     check(
       "role_assignments_scope",
@@ -77,7 +93,12 @@ export const roleAssignments = pgTable(
     ),
     systemPolicy("role_assignments"),
     coopPolicy("role_assignments"),
-    pgPolicy("role_assignments_own_read", { as: "permissive", for: "select", to: kilnApp, using: sql`user_id = kiln_user_id()` }),
+    pgPolicy("role_assignments_own_read", {
+      as: "permissive",
+      for: "select",
+      to: kilnApp,
+      using: sql`user_id = kiln_user_id()`,
+    }),
   ],
 );
 
@@ -181,4 +202,3 @@ export const rateLimits = pgTable(
   },
   (t) => [primaryKey({ columns: [t.key, t.windowStart] }), systemPolicy("rate_limits")],
 );
-

@@ -1,4 +1,3 @@
-
 import { bigint, index, jsonb, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, ts } from "./columns";
 import { coopPolicy, systemPolicy } from "./rls";
@@ -53,4 +52,3 @@ export const auditPersonalData = pgTable(
     coopPolicy("audit_personal_data"),
   ],
 );
-

@@ -23,7 +23,9 @@ export const emailOutbox = pgTable(
     status: text().notNull().default("pending"),
     attempts: integer().notNull().default(0),
     lastError: text(),
-    sendAfter: ts().notNull().default(sql`kiln_now()`),
+    sendAfter: ts()
+      .notNull()
+      .default(sql`kiln_now()`),
     sentAt: ts(),
     createdAt: createdAt(),
   },

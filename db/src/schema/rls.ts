@@ -20,7 +20,13 @@ export const ctx = {
 
 /** Every table gets this: the system context may do anything the grants allow. */
 export const systemPolicy = (table: string) =>
-  pgPolicy(`${table}_system_all`, { as: "permissive", for: "all", to: kilnSystem, using: sql`true`, withCheck: sql`true` });
+  pgPolicy(`${table}_system_all`, {
+    as: "permissive",
+    for: "all",
+    to: kilnSystem,
+    using: sql`true`,
+    withCheck: sql`true`,
+  });
 
 /** A co-op's row: visible and writable only inside that co-op's context. */
 export const coopPolicy = (table: string, coopColumn: SQL = sql`coop_id`) =>

@@ -17,11 +17,7 @@ export const coops = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [
-    uniqueIndex("coops_slug_key").on(t.slug),
-    systemPolicy("coops"),
-    coopPolicy("coops", sql`id`),
-  ],
+  (t) => [uniqueIndex("coops_slug_key").on(t.slug), systemPolicy("coops"), coopPolicy("coops", sql`id`)],
 );
 
 /** A tenant inside a co-op: owns a storefront, products, tiers and drops. */
@@ -59,7 +55,10 @@ export const factories = pgTable(
       .references(() => coops.id, { onDelete: "restrict" }),
     name: text().notNull(),
     location: text().notNull(),
-    capabilities: text().array().notNull().default(sql`'{}'::text[]`),
+    capabilities: text()
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     leadTimeDays: integer().notNull().default(7),
     isBackup: boolean().notNull().default(false),
     isActive: boolean().notNull().default(true),
