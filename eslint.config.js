@@ -39,11 +39,11 @@ export default tseslint.config(
   {
     // Settings are read in one zod-validated place per process (t3's rule): app/config.server.ts.
     files: ["packages/**/*.ts", "db/src/**/*.ts", "app/**/*.{ts,tsx}"],
-    ignores: ["app/config.server.ts", "**/*.test.ts", "**/cli.ts", "db/scripts/**"],
+    ignores: ["packages/core/src/config.ts", "**/*.test.ts", "**/cli.ts", "db/scripts/**"],
     rules: {
       "no-restricted-properties": [
         "error",
-        { object: "process", property: "env", message: "Read settings through app/config.server.ts" },
+        { object: "process", property: "env", message: "Read settings through loadConfig() in packages/core/src/config.ts" },
       ],
     },
   },

@@ -1,0 +1,89 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Kiln's settings: the one place process.env is read (a lint rule forbids it elsewhere). Validated at
+ * boot; a bad value stops the process with a message naming the variable.
+ */
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+export const ConfigSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    HOST: z.string().min(1).default("127.0.0.1"),
+    /** Public origin used in links and for the CSRF Origin check; defaults to http://HOST:PORT. */
+    APP_URL: z.url().optional(),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+      .optional()
+      .or(z.literal("").transform(() => undefined)),
+    KILN_DATA_DIR: z.string().min(1).default(".data"),
+    /** Read X-Forwarded-For / X-Forwarded-Proto only behind a proxy you trust. */
+    TRUST_PROXY: bool.default(false),
+    /** smtp://user:pass@host:port or smtps://…; unset → mail is written to KILN_DATA_DIR/mail. */
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL")
+      .optional()
+      .or(z.literal("").transform(() => undefined)),
+    MAIL_FROM: z.string().min(3).default("Kiln <no-reply@kiln.local>"),
+    /** Secret for signing audit chain checkpoints (HMAC-SHA256). Required in production. */
+    AUDIT_CHECKPOINT_KEY: z.string().min(16).optional(),
+    /** Seed the demo co-op on an empty database at start (never in production). */
+    KILN_DEMO_SEED: bool.default(true),
+    /** Run the job worker inside the web process (default for the embedded database). */
+    KILN_INLINE_WORKER: bool.optional(),
+    LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  })
+  .transform((env) => {
+    const dataDir = path.resolve(env.KILN_DATA_DIR);
+    return {
+      nodeEnv: env.NODE_ENV,
+      isProduction: env.NODE_ENV === "production",
+      port: env.PORT,
+      host: env.HOST,
+      appUrl: (env.APP_URL ?? `http://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${env.PORT}`).replace(/\/$/, ""),
+      databaseUrl: env.DATABASE_URL,
+      dataDir,
+      /** PGlite's files; only used when databaseUrl is unset. */
+      embeddedDataDir: path.join(dataDir, "pgdata"),
+      mailDir: path.join(dataDir, "mail"),
+      checkpointDir: path.join(dataDir, "audit-checkpoints"),
+      trustProxy: env.TRUST_PROXY,
+      smtpUrl: env.SMTP_URL,
+      mailFrom: env.MAIL_FROM,
+      auditCheckpointKey: env.AUDIT_CHECKPOINT_KEY ?? "kiln-development-checkpoint-key",
+      hasAuditCheckpointKey: env.AUDIT_CHECKPOINT_KEY !== undefined,
+      demoSeed: env.KILN_DEMO_SEED,
+      inlineWorker: env.KILN_INLINE_WORKER ?? env.DATABASE_URL === undefined,
+      logLevel: env.LOG_LEVEL,
+    };
+  });
+
+export type Config = z.output<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; production refuses file-only mail, demo seeds and an unset checkpoint key. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const config = parsed.data;
+  if (config.isProduction) {
+    const problems: string[] = [];
+    if (!config.smtpUrl) problems.push("  SMTP_URL: required in production (file-only email is for development)");
+    if (config.demoSeed && env.KILN_DEMO_SEED !== undefined && config.demoSeed)
+      problems.push("  KILN_DEMO_SEED: demo data is refused in production");
+    if (!config.hasAuditCheckpointKey) problems.push("  AUDIT_CHECKPOINT_KEY: required in production");
+    if (problems.length) throw new ConfigError(`Refusing to start in production:\n${problems.join("\n")}`);
+    return { ...config, demoSeed: false };
+  }
+  return config;
+}
