@@ -12,7 +12,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import { createdAt, id, ts, updatedAt } from "./columns";
-import { coopPolicy, kilnApp, ownerPolicy, systemPolicy } from "./rls";
+import { creatorPolicy, kilnApp, ownerPolicy, systemPolicy } from "./rls";
 import { coops, creators, factories } from "./tenancy";
 
 /** A person. Users are global (one account across co-ops); "member" is any user. */
@@ -92,7 +92,8 @@ export const roleAssignments = pgTable(
         or (${t.role} = 'factory_operator' and ${t.factoryId} is not null and ${t.creatorId} is null)`,
     ),
     systemPolicy("role_assignments"),
-    coopPolicy("role_assignments"),
+    // A creator's context sees only its own creator's assignments; co-op contexts see the whole co-op.
+    creatorPolicy("role_assignments"),
     pgPolicy("role_assignments_own_read", {
       as: "permissive",
       for: "select",
@@ -126,7 +127,7 @@ export const invitations = pgTable(
     uniqueIndex("invitations_token_key").on(t.tokenHash),
     index("invitations_coop_idx").on(t.coopId),
     systemPolicy("invitations"),
-    coopPolicy("invitations"),
+    creatorPolicy("invitations"),
   ],
 );
 

@@ -1,0 +1,4 @@
+DROP POLICY "invitations_coop" ON "invitations" CASCADE;--> statement-breakpoint
+DROP POLICY "role_assignments_coop" ON "role_assignments" CASCADE;--> statement-breakpoint
+CREATE POLICY "invitations_creator" ON "invitations" AS PERMISSIVE FOR ALL TO "kiln_app" USING (coop_id = kiln_coop_id() and (kiln_creator_id() is null or creator_id = kiln_creator_id())) WITH CHECK (coop_id = kiln_coop_id() and (kiln_creator_id() is null or creator_id = kiln_creator_id()));--> statement-breakpoint
+CREATE POLICY "role_assignments_creator" ON "role_assignments" AS PERMISSIVE FOR ALL TO "kiln_app" USING (coop_id = kiln_coop_id() and (kiln_creator_id() is null or creator_id = kiln_creator_id())) WITH CHECK (coop_id = kiln_coop_id() and (kiln_creator_id() is null or creator_id = kiln_creator_id()));

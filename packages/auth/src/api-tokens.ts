@@ -1,0 +1,141 @@
+import { and, desc, eq } from "drizzle-orm";
+import { AppError } from "@kiln/core";
+import { schema, withSystem, withTenant, type Runtime } from "@kiln/db";
+import { API_SCOPES, CreateApiTokenSchema, type ApiScope } from "./schemas";
+import { addMs, DAY_MS, generateRandomToken, hashToken, MINUTE_MS } from "./tokens";
+import { sessionUserColumns, type SessionUser } from "./users";
+import { parseInput } from "./validate";
+
+/**
+ * Bearer tokens for /api/v1: `kiln_` + 20 random bytes in base32. Shown once at creation; the
+ * database keeps the SHA-256 and the first 10 characters (to tell tokens apart).
+ */
+
+export const API_TOKEN_PREFIX = "kiln_";
+export const API_TOKEN_PREFIX_LENGTH = 10;
+/** last_used_at is written at most this often per token. */
+export const API_TOKEN_TOUCH_INTERVAL_MS = MINUTE_MS;
+
+export interface ApiTokenRecord {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: ApiScope[];
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface ApiTokenValidation {
+  user: SessionUser;
+  scopes: ApiScope[];
+  tokenId: string;
+}
+
+const t = schema.apiTokens;
+const recordColumns = {
+  id: t.id,
+  name: t.name,
+  prefix: t.prefix,
+  scopes: t.scopes,
+  expiresAt: t.expiresAt,
+  lastUsedAt: t.lastUsedAt,
+  revokedAt: t.revokedAt,
+  createdAt: t.createdAt,
+};
+
+const knownScopes = (scopes: string[]): ApiScope[] =>
+  scopes.filter((s): s is ApiScope => (API_SCOPES as readonly string[]).includes(s));
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function createApiToken(
+  rt: Runtime,
+  userId: string,
+  input: unknown,
+): Promise<{ token: string; record: ApiTokenRecord }> {
+  const data = parseInput(CreateApiTokenSchema, input);
+  const token = API_TOKEN_PREFIX + generateRandomToken(20);
+  const expiresAt = data.expiresInDays === undefined ? null : addMs(rt.clock.now(), data.expiresInDays * DAY_MS);
+  const [row] = await withTenant(rt, { userId }, (tx) =>
+    tx
+      .insert(t)
+      .values({
+        userId,
+        name: data.name,
+        tokenHash: hashToken(token),
+        prefix: token.slice(0, API_TOKEN_PREFIX_LENGTH),
+        scopes: data.scopes,
+        expiresAt,
+      })
+      .returning(recordColumns),
+  );
+  return { token, record: { ...row!, scopes: knownScopes(row!.scopes) } };
+}
+
+/** The user's tokens, newest first, revoked ones included (never the hashes). */
+export async function listApiTokens(rt: Runtime, userId: string): Promise<ApiTokenRecord[]> {
+  const rows = await withTenant(rt, { userId }, (tx) =>
+    tx.select(recordColumns).from(t).where(eq(t.userId, userId)).orderBy(desc(t.createdAt), desc(t.id)),
+  );
+  return rows.map((row) => ({ ...row, scopes: knownScopes(row.scopes) }));
+}
+
+/** Revokes one of the user's tokens (again: no change). Someone else's or unknown: NOT_FOUND. */
+export async function revokeApiToken(rt: Runtime, userId: string, tokenId: string): Promise<ApiTokenRecord> {
+  if (typeof tokenId !== "string" || !UUID.test(tokenId)) throw new AppError("NOT_FOUND", "Not found");
+  const now = rt.clock.now();
+  const row = await withTenant(rt, { userId }, async (tx) => {
+    // The owner policy hides other users' tokens: theirs look exactly like missing ones.
+    const [found] = await tx
+      .select(recordColumns)
+      .from(t)
+      .where(and(eq(t.id, tokenId), eq(t.userId, userId)));
+    if (!found || found.revokedAt) return found;
+    const [updated] = await tx.update(t).set({ revokedAt: now }).where(eq(t.id, tokenId)).returning(recordColumns);
+    return updated;
+  });
+  if (!row) throw new AppError("NOT_FOUND", "Not found");
+  return { ...row, scopes: knownScopes(row.scopes) };
+}
+
+/**
+ * The user and scopes behind a bearer token ("kiln_…", with or without "Bearer "), or null when it
+ * is unknown, revoked or expired.
+ */
+export async function validateApiToken(rt: Runtime, bearer: string): Promise<ApiTokenValidation | null> {
+  if (typeof bearer !== "string") return null;
+  const token = bearer.replace(/^Bearer\s+/i, "").trim();
+  if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 200) return null;
+  const now = rt.clock.now();
+  return withSystem(rt, "validate-api-token", async (tx) => {
+    const [row] = await tx
+      .select({
+        id: t.id,
+        scopes: t.scopes,
+        expiresAt: t.expiresAt,
+        revokedAt: t.revokedAt,
+        lastUsedAt: t.lastUsedAt,
+        user: sessionUserColumns,
+      })
+      .from(t)
+      .innerJoin(schema.users, eq(schema.users.id, t.userId))
+      .where(eq(t.tokenHash, hashToken(token)));
+    if (!row || row.revokedAt) return null;
+    if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) return null;
+    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= API_TOKEN_TOUCH_INTERVAL_MS) {
+      await tx.update(t).set({ lastUsedAt: now }).where(eq(t.id, row.id));
+    }
+    return { user: row.user, scopes: knownScopes(row.scopes), tokenId: row.id };
+  });
+}
+
+export const hasScope = (scopes: readonly string[], scope: ApiScope) => scopes.includes(scope);
+
+/** FORBIDDEN unless the token carries the scope (the token is valid, so this is not a 404 matter). */
+export function requireScope(scopes: readonly string[], scope: ApiScope): void {
+  if (!hasScope(scopes, scope)) {
+    throw new AppError("FORBIDDEN", `This token lacks the "${scope}" scope`);
+  }
+}

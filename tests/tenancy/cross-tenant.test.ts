@@ -1,0 +1,214 @@
+import { randomUUID } from "node:crypto";
+import { sql } from "drizzle-orm";
+import { beforeAll, describe, expect, it } from "vitest";
+import { withSystem, withTenant, type TenantContext } from "@kiln/db";
+import { assignRole, createCoopWithPeople, createCreator, createUser } from "@kiln/seed";
+import { getTestRuntime } from "../setup/runtime";
+
+/**
+ * The second wall: raw SQL inside the tenant helper cannot see or touch another co-op's (or another
+ * creator's) rows, on every table. The table list is checked against the catalogue, so a table added
+ * by a later migration fails here until it is covered.
+ */
+const rt = await getTestRuntime();
+
+type Row = Record<string, unknown>;
+
+/** How to find a table's row by its key, and how to make a copy that differs in its unique columns. */
+const TABLES: Record<string, { key: string[] }> = {
+  coops: { key: ["id"] },
+  creators: { key: ["id"] },
+  factories: { key: ["id"] },
+  users: { key: ["id"] },
+  role_assignments: { key: ["id"] },
+  invitations: { key: ["id"] },
+  sessions: { key: ["id"] },
+  api_tokens: { key: ["id"] },
+  user_tokens: { key: ["id"] },
+  rate_limits: { key: ["key", "window_start"] },
+  audit_log: { key: ["coop_id", "seq"] },
+  audit_personal_data: { key: ["id"] },
+  email_outbox: { key: ["id"] },
+};
+
+function mutateUnique(table: string, row: Row): Row {
+  const copy = { ...row };
+  if (typeof copy.id === "string") copy.id = table === "sessions" ? randomUUID().replaceAll("-", "") : randomUUID();
+  for (const column of ["slug", "token_hash", "key"]) if (typeof copy[column] === "string") copy[column] = `x-${randomUUID()}`;
+  if (typeof copy.email === "string") copy.email = `x-${randomUUID()}@example.test`;
+  if (typeof copy.seq === "number") copy.seq = 1_000_000;
+  return copy;
+}
+
+/** drizzle wraps the driver's error; PostgreSQL's own message is the cause. */
+const refusal = /row-level security|permission denied/;
+const isRefusal = (error: unknown) =>
+  refusal.test(String((error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message));
+
+const whereKey = (key: string[], row: Row) =>
+  sql.join(
+    key.map((k) => sql`${sql.identifier(k)}::text = ${String(row[k] instanceof Date ? (row[k] as Date).toISOString() : row[k])}`),
+    sql` and `,
+  );
+
+let foreign: Record<string, Row>;
+let a: Awaited<ReturnType<typeof createCoopWithPeople>>;
+let contexts: Record<string, TenantContext>;
+
+beforeAll(async () => {
+  a = await createCoopWithPeople(rt);
+  const b = await createCoopWithPeople(rt);
+  // One row of every table that belongs to co-op B (or to B's people).
+  await withSystem(rt, "test-fixture", async (tx) => {
+    const now = rt.clock.now().toISOString();
+    const later = new Date(rt.clock.now().getTime() + 86_400_000).toISOString();
+    await tx.execute(sql`insert into invitations (coop_id, creator_id, role, email, token_hash, expires_at)
+      values (${b.coop.id}, ${b.creator.id}, 'creator_staff', 'staff-b@example.test', ${randomUUID()}, ${later})`);
+    await tx.execute(sql`insert into sessions (id, user_id, expires_at) values (${randomUUID()}, ${b.admin.id}, ${later})`);
+    await tx.execute(sql`insert into api_tokens (user_id, name, token_hash, prefix, scopes)
+      values (${b.admin.id}, 'b token', ${randomUUID()}, 'kiln_b', '{me:read}')`);
+    await tx.execute(sql`insert into user_tokens (user_id, kind, token_hash, expires_at)
+      values (${b.admin.id}, 'reset_password', ${randomUUID()}, ${later})`);
+    await tx.execute(sql`insert into rate_limits (key, window_start, count) values (${`sign-in:${b.admin.id}`}, ${now}, 1)`);
+    await tx.execute(sql`insert into audit_log (coop_id, seq, prev_hash, hash, action, data, occurred_at)
+      values (${b.coop.id}, 1, ${"0".repeat(64)}, ${"f".repeat(64)}, 'test.fixture', '{}'::jsonb, ${now})`);
+    await tx.execute(sql`insert into audit_personal_data (coop_id, subject_user_id, data) values (${b.coop.id}, ${b.member.id}, '{"email":"b@example.test"}')`);
+    await tx.execute(sql`insert into email_outbox (coop_id, to_address, subject, text_body, template)
+      values (${b.coop.id}, 'b@example.test', 'Hello', 'Hello B', 'test')`);
+  });
+  foreign = {};
+  await withSystem(rt, "test-fixture", async (tx) => {
+    const pick = async (table: string, where: ReturnType<typeof sql>) => {
+      const rows = await tx.execute<Row>(sql`select * from ${sql.identifier(table)} where ${where} limit 1`);
+      expect(rows[0], `fixture row for ${table}`).toBeDefined();
+      foreign[table] = rows[0]!;
+    };
+    await pick("coops", sql`id = ${b.coop.id}`);
+    await pick("creators", sql`id = ${b.creator.id}`);
+    await pick("factories", sql`id = ${b.factory.id}`);
+    await pick("users", sql`id = ${b.admin.id}`);
+    await pick("role_assignments", sql`user_id = ${b.owner.id}`);
+    for (const t of ["invitations", "audit_personal_data", "email_outbox", "audit_log"]) await pick(t, sql`coop_id = ${b.coop.id}`);
+    for (const t of ["sessions", "api_tokens", "user_tokens"]) await pick(t, sql`user_id = ${b.admin.id}`);
+    await pick("rate_limits", sql`key = ${`sign-in:${b.admin.id}`}`);
+  });
+  contexts = {
+    "co-op admin of A": { userId: a.admin.id, coopId: a.coop.id, role: "coop_admin" },
+    "compliance reviewer of A": { userId: a.reviewer.id, coopId: a.coop.id, role: "compliance_reviewer" },
+    "creator owner in A": { userId: a.owner.id, coopId: a.coop.id, creatorId: a.creator.id, role: "creator_owner" },
+    "factory operator in A": { userId: a.operator.id, coopId: a.coop.id, role: "factory_operator" },
+    "member": { userId: a.member.id },
+    "anonymous visitor": {},
+  };
+});
+
+describe("tenant tables", () => {
+  it("every table in the public schema has RLS enabled and forced, and is covered here", async () => {
+    const rows = await withSystem(rt, "catalogue", (tx) =>
+      tx.execute<{ relname: string; enabled: boolean; forced: boolean }>(sql`
+        select c.relname, c.relrowsecurity as enabled, c.relforcerowsecurity as forced
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'public' and c.relkind = 'r' order by 1`),
+    );
+    expect(rows.map((r) => r.relname).sort()).toEqual(Object.keys(TABLES).sort());
+    for (const r of rows) expect({ table: r.relname, enabled: r.enabled, forced: r.forced }).toEqual({ table: r.relname, enabled: true, forced: true });
+  });
+});
+
+describe.each(Object.keys(TABLES))("%s across co-ops", (table) => {
+  const { key } = TABLES[table]!;
+
+  it.each(["co-op admin of A", "compliance reviewer of A", "creator owner in A", "factory operator in A", "member", "anonymous visitor"])(
+    "%s can neither see nor change co-op B's row",
+    async (who) => {
+      const ctx = contexts[who]!;
+      const row = foreign[table]!;
+      // Each attempt runs in its own transaction: a refused statement aborts the transaction it runs in.
+      const attempt = (query: ReturnType<typeof sql>) =>
+        withTenant(rt, ctx, (tx) => tx.execute(query)).then(
+          (rows) => rows.length,
+          (error: unknown) => (isRefusal(error) ? 0 : Promise.reject(error)),
+        );
+      const first = Object.keys(row).find((c) => !key.includes(c))!;
+      expect(await attempt(sql`select 1 from ${sql.identifier(table)} where ${whereKey(key, row)}`)).toBe(0);
+      expect(
+        await attempt(
+          sql`update ${sql.identifier(table)} set ${sql.identifier(first)} = ${sql.identifier(first)} where ${whereKey(key, row)} returning 1`,
+        ),
+      ).toBe(0);
+      expect(await attempt(sql`delete from ${sql.identifier(table)} where ${whereKey(key, row)} returning 1`)).toBe(0);
+
+      // A copy of B's row, inserted from A's context, is refused (RLS check or missing grant).
+      const copy = mutateUnique(table, row);
+      const inserted = await withTenant(rt, ctx, (tx) =>
+        tx.execute(
+          sql`insert into ${sql.identifier(table)} select * from json_populate_record(null::${sql.identifier(table)}, ${JSON.stringify(copy)}::json)`,
+        ),
+      ).then(
+        () => "inserted",
+        (error: unknown) => (isRefusal(error) ? "refused" : error),
+      );
+      expect(inserted).toBe("refused");
+
+      // And B's row is still there, unchanged.
+      const still = await withSystem(rt, "check", (tx) =>
+        tx.execute<Row>(sql`select * from ${sql.identifier(table)} where ${whereKey(key, row)}`),
+      );
+      expect(still).toEqual([row]);
+    },
+  );
+});
+
+describe("across creators of one co-op", () => {
+  it("a creator's context sees neither the other creator nor its staff assignments and invitations", async () => {
+    const other = await createCreator(rt, { coopId: a.coop.id });
+    const staff = await createUser(rt);
+    await assignRole(rt, { userId: staff.id, coopId: a.coop.id, role: "creator_staff", creatorId: other.id });
+    await withSystem(rt, "fixture", (tx) =>
+      tx.execute(sql`insert into invitations (coop_id, creator_id, role, email, token_hash, expires_at)
+        values (${a.coop.id}, ${other.id}, 'creator_staff', 'other@example.test', ${randomUUID()}, ${new Date(rt.clock.now().getTime() + 3_600_000).toISOString()})`),
+    );
+    const ctx = contexts["creator owner in A"]!;
+    const seen = await withTenant(rt, ctx, async (tx) => ({
+      creators: await tx.execute(sql`select id from creators where id = ${other.id}`),
+      roles: await tx.execute(sql`select id from role_assignments where creator_id = ${other.id}`),
+      invitations: await tx.execute(sql`select id from invitations where creator_id = ${other.id}`),
+      ownCreator: await tx.execute(sql`select id from creators where id = ${a.creator.id}`),
+    }));
+    expect(seen.creators).toHaveLength(0);
+    expect(seen.roles).toHaveLength(0);
+    expect(seen.invitations).toHaveLength(0);
+    expect(seen.ownCreator).toHaveLength(1);
+    // The co-op admin sees both creators.
+    const admin = await withTenant(rt, contexts["co-op admin of A"]!, (tx) =>
+      tx.execute(sql`select id from creators where coop_id = ${a.coop.id}`),
+    );
+    expect(admin.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("published storefronts are readable by anyone but writable by nobody outside", async () => {
+    const b = await createCoopWithPeople(rt);
+    const shop = await createCreator(rt, { coopId: b.coop.id, isPublished: true });
+    const visitor = await withTenant(rt, {}, (tx) => tx.execute(sql`select slug from creators where id = ${shop.id}`));
+    expect(visitor).toEqual([{ slug: shop.slug }]);
+    const renamed = await withTenant(rt, contexts["co-op admin of A"]!, (tx) =>
+      tx.execute(sql`update creators set display_name = 'hijacked' where id = ${shop.id} returning 1`),
+    );
+    expect(renamed).toHaveLength(0);
+  });
+});
+
+describe("positive control", () => {
+  it("inside its own context a co-op sees its own rows (the checks above are not vacuous)", async () => {
+    const own = await withTenant(rt, contexts["co-op admin of A"]!, async (tx) => ({
+      coops: await tx.execute(sql`select id from coops where id = ${a.coop.id}`),
+      factories: await tx.execute(sql`select id from factories where coop_id = ${a.coop.id}`),
+      roles: await tx.execute(sql`select id from role_assignments where coop_id = ${a.coop.id}`),
+      people: await tx.execute(sql`select id from users where id = ${a.owner.id}`),
+    }));
+    expect(own.coops).toHaveLength(1);
+    expect(own.factories).toHaveLength(1);
+    expect(own.roles.length).toBeGreaterThanOrEqual(4);
+    expect(own.people).toHaveLength(1);
+  });
+});
