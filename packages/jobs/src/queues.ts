@@ -1,0 +1,12 @@
+/**
+ * Queue names. pg-boss 10 requires a queue to exist before send/work, so createJobs().start() creates
+ * every queue named here (and register() creates any other it is given).
+ */
+export const QUEUES = {
+  /** Sends due rows of email_outbox (packages/mail deliverOutbox). */
+  emailOutbox: "email-outbox",
+  /** Writes signed audit chain-head checkpoints outside the database (packages/audit). */
+  auditCheckpoint: "audit-checkpoint",
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
