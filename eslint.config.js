@@ -43,7 +43,11 @@ export default tseslint.config(
     rules: {
       "no-restricted-properties": [
         "error",
-        { object: "process", property: "env", message: "Read settings through loadConfig() in packages/core/src/config.ts" },
+        {
+          object: "process",
+          property: "env",
+          message: "Read settings through loadConfig() in packages/core/src/config.ts",
+        },
       ],
     },
   },

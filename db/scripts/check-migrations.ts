@@ -5,8 +5,8 @@
  *    each with its snapshot.
  * 2. `drizzle-kit check` finds the snapshots consistent (no collisions, no malformed files).
  * 3. `drizzle-kit generate`, run against a COPY of the migrations, has nothing to generate. If it
- *    writes a file, the schema changed without a migration; if it stops to ask (a column or table
- *    looks renamed), the schema changed too. db/migrations is never touched.
+ *    writes a file, the schema changed without a migration; if it stops to ask (a table, column or
+ *    policy looks renamed), the schema changed too. db/migrations is never touched.
  *
  * Exit 0 when in sync, 1 with a message saying what to do otherwise.
  */
@@ -112,8 +112,9 @@ function checkGenerate(workDir: string): void {
     );
   } else if (/Interactive prompts require a TTY/i.test(generate.output)) {
     problems.push(
-      "the schema (db/src/schema) has changes no migration covers, and drizzle-kit needs to ask whether a " +
-        "table or column was renamed.\n  Run `pnpm db:generate` in a terminal, answer its questions, review the SQL and commit it.",
+      "the schema (db/src/schema) has changes no migration covers, and drizzle-kit needs to ask whether " +
+        "something (a table, column, policy, enum …) was renamed or replaced.\n" +
+        "  Run `pnpm db:generate` in a terminal, answer its questions, review the SQL and commit it.",
     );
   } else if (!generate.output.includes("No schema changes")) {
     problems.push(`drizzle-kit generate failed (status ${generate.status}):\n${summarise(generate.output)}`);

@@ -3,7 +3,13 @@
  * set, else the embedded database in KILN_DATA_DIR (default .data). Says which ones it applied.
  * Kiln also migrates at start, so this is for servers deployed separately and for inspection.
  */
-import { committedMigrations, describeTarget, loadConfigOrExit, migrateAndReport, openConfiguredDatabase } from "./config";
+import {
+  committedMigrations,
+  describeTarget,
+  loadConfigOrExit,
+  migrateAndReport,
+  openConfiguredDatabase,
+} from "./config";
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();

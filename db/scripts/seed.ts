@@ -11,7 +11,9 @@ import { describeTarget, loadConfigOrExit, migrateAndReport, openConfiguredDatab
 async function main(): Promise<void> {
   // Checked before the config: production config has its own refusals, and this one must be the message.
   if (process.env.NODE_ENV === "production") {
-    console.error("db:seed refused: NODE_ENV=production. Demo data (with published demo passwords) is never seeded in production.");
+    console.error(
+      "db:seed refused: NODE_ENV=production. Demo data (with published demo passwords) is never seeded in production.",
+    );
     process.exit(1);
   }
   const config = loadConfigOrExit();

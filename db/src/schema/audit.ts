@@ -1,6 +1,6 @@
 import { bigint, index, jsonb, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, ts } from "./columns";
-import { coopPolicy, systemPolicy } from "./rls";
+import { auditChainPolicies, auditPersonalDataPolicies, systemPolicy } from "./rls";
 import { coops } from "./tenancy";
 
 /**
@@ -29,7 +29,7 @@ export const auditLog = pgTable(
     primaryKey({ columns: [t.coopId, t.seq] }),
     index("audit_log_subject_idx").on(t.coopId, t.subjectType, t.subjectId),
     systemPolicy("audit_log"),
-    coopPolicy("audit_log"),
+    ...auditChainPolicies("audit_log"),
   ],
 );
 
@@ -49,6 +49,6 @@ export const auditPersonalData = pgTable(
   (t) => [
     index("audit_personal_data_subject_idx").on(t.subjectUserId),
     systemPolicy("audit_personal_data"),
-    coopPolicy("audit_personal_data"),
+    ...auditPersonalDataPolicies("audit_personal_data"),
   ],
 );

@@ -56,3 +56,33 @@ export const ownerPolicy = (table: string, userColumn: SQL = sql`user_id`) =>
     using: sql`${userColumn} = kiln_user_id()`,
     withCheck: sql`${userColumn} = kiln_user_id()`,
   });
+
+/**
+ * Audit tables. The chain itself (no personal data by design) is readable within its co-op, because
+ * every appender must read the head it links to. The personal data beside it is readable only by
+ * the co-op's admins and compliance reviewers; anyone acting in the co-op may add to both.
+ */
+export const auditChainPolicies = (table: string) => [
+  pgPolicy(`${table}_append`, {
+    as: "permissive",
+    for: "insert",
+    to: kilnApp,
+    withCheck: sql`coop_id = kiln_coop_id()`,
+  }),
+  pgPolicy(`${table}_read`, { as: "permissive", for: "select", to: kilnApp, using: sql`coop_id = kiln_coop_id()` }),
+];
+
+export const auditPersonalDataPolicies = (table: string) => [
+  pgPolicy(`${table}_append`, {
+    as: "permissive",
+    for: "insert",
+    to: kilnApp,
+    withCheck: sql`coop_id = kiln_coop_id()`,
+  }),
+  pgPolicy(`${table}_read`, {
+    as: "permissive",
+    for: "select",
+    to: kilnApp,
+    using: sql`coop_id = kiln_coop_id() and kiln_role() in ('coop_admin', 'compliance_reviewer')`,
+  }),
+];

@@ -46,7 +46,10 @@ export const ConfigSchema = z
       isProduction: env.NODE_ENV === "production",
       port: env.PORT,
       host: env.HOST,
-      appUrl: (env.APP_URL ?? `http://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${env.PORT}`).replace(/\/$/, ""),
+      appUrl: (env.APP_URL ?? `http://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${env.PORT}`).replace(
+        /\/$/,
+        "",
+      ),
       databaseUrl: env.DATABASE_URL,
       dataDir,
       /** PGlite's files; only used when databaseUrl is unset. */

@@ -1,0 +1,103 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { validateApiToken } from "@kiln/auth";
+import type { ApiScope } from "@kiln/auth/schemas";
+import { AppError } from "@kiln/core";
+import type { z } from "zod";
+import type { KilnLoadContext } from "./context.server";
+import { appErrorResponse, isAppErrorLike } from "./errors.server";
+
+/**
+ * The JSON API's glue, so its route modules stay a few lines: authenticate (bearer token or the
+ * session cookie), check a scope, parse a body with zod, and turn every failure into
+ * `{"error": {"code", "message"}}` with the right status.
+ */
+
+type ApiContext = Pick<KilnLoadContext, "rt" | "auth">;
+
+export interface ApiCaller {
+  user: NonNullable<KilnLoadContext["auth"]>["user"];
+  scopes: readonly ApiScope[];
+  via: "token" | "session";
+}
+
+const ALL_SCOPES: readonly ApiScope[] = ["me:read", "tokens:read", "tokens:write"];
+
+/** A bearer token wins over the cookie; a signed-in browser session may use every scope. */
+export async function authenticate(request: Request, context: ApiContext): Promise<ApiCaller> {
+  const header = request.headers.get("Authorization");
+  if (header) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const found = match?.[1] ? await validateApiToken(context.rt, match[1]) : null;
+    if (!found) throw new AppError("UNAUTHENTICATED", "The bearer token is unknown, revoked or expired");
+    return { user: found.user, scopes: found.scopes, via: "token" };
+  }
+  if (context.auth) return { user: context.auth.user, scopes: ALL_SCOPES, via: "session" };
+  throw new AppError("UNAUTHENTICATED", "Send an API token as 'Authorization: Bearer <token>'");
+}
+
+export function requireScope(caller: ApiCaller, scope: ApiScope): void {
+  if (!caller.scopes.includes(scope)) throw new AppError("FORBIDDEN", `This token lacks the "${scope}" scope`);
+}
+
+/** Authenticates and checks one scope. */
+export async function requireApiCaller(request: Request, context: ApiContext, scope: ApiScope): Promise<ApiCaller> {
+  const caller = await authenticate(request, context);
+  requireScope(caller, scope);
+  return caller;
+}
+
+/** Reads a JSON body and validates it; BAD_INPUT lists each issue (path and message) in `details`. */
+export async function parseJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S>> {
+  const type = request.headers.get("Content-Type") ?? "";
+  if (!/^application\/(.+\+)?json\b/i.test(type)) {
+    throw new AppError("BAD_INPUT", "Send the body as JSON with 'Content-Type: application/json'");
+  }
+  let body: unknown;
+  try {
+    body = await request.json();
+  } catch {
+    throw new AppError("BAD_INPUT", "The body is not valid JSON");
+  }
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const fields: Record<string, string[]> = {};
+  for (const issue of result.error.issues) {
+    const key = issue.path.length ? issue.path.map(String).join(".") : "body";
+    (fields[key] ??= []).push(issue.message);
+  }
+  const summary = result.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message));
+  throw new AppError("BAD_INPUT", summary.join("; "), { fields });
+}
+
+export function apiErrorResponse(status: number, code: string, message: string, headers?: HeadersInit): Response {
+  return Response.json({ error: { code, message } }, { status, headers });
+}
+
+/** Wraps a loader/action: whatever it throws becomes the API's error shape. */
+export function apiHandler(handler: (args: LoaderFunctionArgs) => Promise<Response>) {
+  return async (args: LoaderFunctionArgs): Promise<Response> => {
+    try {
+      return await handler(args);
+    } catch (error) {
+      return toApiErrorResponse(error);
+    }
+  };
+}
+
+export function toApiErrorResponse(error: unknown): Response {
+  if (isAppErrorLike(error)) {
+    const response = appErrorResponse(error);
+    if (error.code === "UNAUTHENTICATED") response.headers.set("WWW-Authenticate", 'Bearer realm="kiln"');
+    return response;
+  }
+  if (error instanceof Response) {
+    return apiErrorResponse(error.status, error.status === 404 ? "NOT_FOUND" : "ERROR", error.statusText || "Error");
+  }
+  console.error("[kiln] API error", error);
+  return apiErrorResponse(500, "INTERNAL", "Something went wrong on our side");
+}
+
+export const methodNotAllowed = (allow: string) => async () =>
+  apiErrorResponse(405, "METHOD_NOT_ALLOWED", `Use ${allow} on this resource`, { Allow: allow });
+
+export const apiNotFound = async () => apiErrorResponse(404, "NOT_FOUND", "There is no such API resource");

@@ -1,0 +1,48 @@
+import { writeAllCheckpoints } from "@kiln/audit";
+import type { Config } from "@kiln/core";
+import type { Runtime } from "@kiln/db";
+import { createJobs, QUEUES, type Jobs } from "@kiln/jobs";
+import { deliverOutbox, type MailTransport } from "@kiln/mail";
+
+/**
+ * The background work of this issue, registered on pg-boss: email outbox delivery (every minute and
+ * on demand after an action queues mail) and hourly signed audit checkpoints. Used by the web process
+ * (embedded default, KILN_INLINE_WORKER) and by server/worker.ts.
+ */
+export async function startWorkers(rt: Runtime, config: Config, transport: MailTransport): Promise<Jobs> {
+  const jobs = createJobs(rt.database);
+  await jobs.start();
+  await jobs.register(QUEUES.emailOutbox, async () => {
+    // Drain what is due; the cron tick picks up anything left (and retries) a minute later.
+    for (let round = 0; round < 20; round++) {
+      const result = await deliverOutbox(rt, transport, { batchSize: 20 });
+      if (result.sent.length + result.retried.length + result.failed.length < 20) break;
+    }
+  });
+  await jobs.register(QUEUES.auditCheckpoint, async () => {
+    const outcomes = await writeAllCheckpoints(rt, { dir: config.checkpointDir, key: config.auditCheckpointKey });
+    for (const outcome of outcomes) {
+      if ("error" in outcome) console.error(`[kiln] audit checkpoint for co-op ${outcome.coopId}: ${outcome.error}`);
+    }
+  });
+  await jobs.schedule(QUEUES.emailOutbox, "* * * * *");
+  await jobs.schedule(QUEUES.auditCheckpoint, "0 * * * *");
+  return jobs;
+}
+
+/** For a web process whose worker runs elsewhere: enough pg-boss to send jobs, no workers or cron. */
+export async function startSender(rt: Runtime): Promise<Jobs> {
+  const jobs = createJobs(rt.database, { supervise: false, schedule: false });
+  await jobs.start();
+  return jobs;
+}
+
+/** Queues an outbox delivery now; one per second at most (pg-boss singleton), errors only logged. */
+export function outboxNotifier(jobs: Jobs | null): () => void {
+  if (!jobs) return () => {};
+  return () => {
+    jobs
+      .send(QUEUES.emailOutbox, {}, { singletonKey: "now", singletonSeconds: 1 })
+      .catch((error: unknown) => console.error("[kiln] could not queue outbox delivery", error));
+  };
+}
