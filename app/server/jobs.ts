@@ -1,4 +1,5 @@
 import { writeAllCheckpoints } from "@kiln/audit";
+import { deleteExpiredAuthRows } from "@kiln/auth";
 import type { Config } from "@kiln/core";
 import type { Runtime } from "@kiln/db";
 import { createJobs, QUEUES, type Jobs } from "@kiln/jobs";
@@ -6,7 +7,8 @@ import { deliverOutbox, type MailTransport } from "@kiln/mail";
 
 /**
  * The background work of this issue, registered on pg-boss: email outbox delivery (every minute and
- * on demand after an action queues mail) and hourly signed audit checkpoints. Used by the web process
+ * on demand after an action queues mail), hourly signed audit checkpoints and a nightly clean-up of
+ * expired sessions and tokens. Used by the web process
  * (embedded default, KILN_INLINE_WORKER) and by server/worker.ts.
  */
 export async function startWorkers(rt: Runtime, config: Config, transport: MailTransport): Promise<Jobs> {
@@ -25,7 +27,11 @@ export async function startWorkers(rt: Runtime, config: Config, transport: MailT
       if ("error" in outcome) console.error(`[kiln] audit checkpoint for co-op ${outcome.coopId}: ${outcome.error}`);
     }
   });
+  await jobs.register(QUEUES.authCleanup, async () => {
+    await deleteExpiredAuthRows(rt);
+  });
   await jobs.schedule(QUEUES.emailOutbox, "* * * * *");
+  await jobs.schedule(QUEUES.authCleanup, "17 3 * * *");
   await jobs.schedule(QUEUES.auditCheckpoint, "0 * * * *");
   return jobs;
 }

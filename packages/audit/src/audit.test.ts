@@ -259,7 +259,11 @@ describe("personal data", () => {
         subjectUserId: member,
       }),
     );
-    const before = await listAudit(rt, ctx, coop.id);
+    // Only the co-op's admins and reviewers read personal data; others see the chain without it.
+    const asMember = await listAudit(rt, ctx, coop.id);
+    expect(asMember.entries[0]).toMatchObject({ action: "consent.recorded", personalData: null });
+    const reviewer = { coopId: coop.id, userId: randomUUID(), role: "compliance_reviewer" };
+    const before = await listAudit(rt, reviewer, coop.id);
     expect(before.entries[0]).toMatchObject({
       action: "consent.recorded",
       personalData: { name: "Erika Mustermann", address: "Musterstr. 1, Berlin" },
@@ -270,7 +274,7 @@ describe("personal data", () => {
 
     rt.clock.advance(60_000);
     expect(await erasePersonalData(rt, { subjectUserId: member })).toEqual({ erased: 1 });
-    const after = await listAudit(rt, ctx, coop.id);
+    const after = await listAudit(rt, reviewer, coop.id);
     expect(after.entries.map((e) => e.action)).toEqual(["audit.personal_data_erased", "consent.recorded"]);
     expect(after.entries[1]).toMatchObject({ personalData: null, personalDataErasedAt: rt.clock.now() });
     const stored = await withSystem(rt, "test", (tx) =>

@@ -7,6 +7,8 @@ export const QUEUES = {
   emailOutbox: "email-outbox",
   /** Writes signed audit chain-head checkpoints outside the database (packages/audit). */
   auditCheckpoint: "audit-checkpoint",
+  /** Deletes expired sessions, used or expired email tokens and old rate-limit windows (packages/auth). */
+  authCleanup: "auth-cleanup",
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
