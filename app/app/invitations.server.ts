@@ -1,7 +1,14 @@
 import { parseWithZod } from "@conform-to/zod/v4";
 import { data } from "@remix-run/node";
 import { z } from "zod";
-import { createInvitation, listInvitations, revokeInvitation } from "@kiln/auth";
+import {
+  createInvitation,
+  getCoopDirectory,
+  listInvitations,
+  revokeInvitation,
+  tenantContextFor,
+  type Membership,
+} from "@kiln/auth";
 import { InvitationSchema } from "@kiln/auth/schemas";
 import type { KilnLoadContext } from "./context.server";
 import { replyWithAppError } from "./errors.server";
@@ -19,6 +26,11 @@ export async function loadPendingInvitations(
   return all
     .filter((i) => i.status === "pending")
     .map((i) => ({ id: i.id, email: i.email, role: i.role, expiresAt: i.expiresAt.toISOString() }));
+}
+
+/** The co-op's creators and factories as the membership's context sees them (places to invite to). */
+export function loadCoopDirectory(context: KilnLoadContext, userId: string, membership: Membership) {
+  return getCoopDirectory(context.rt, tenantContextFor(userId, membership));
 }
 
 /** The `invite` and `revoke-invitation` intents; `null` when the intent is something else. */

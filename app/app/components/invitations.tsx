@@ -6,6 +6,12 @@ import { useLocale, useT } from "../i18n/react";
 import type { MessageKey } from "../i18n";
 import { ErrorList, Field } from "./forms";
 
+/** Creators and factories a co-op admin can invite people to. */
+export interface InvitationPlaces {
+  creators: { id: string; displayName: string }[];
+  factories: { id: string; name: string }[];
+}
+
 export interface PendingInvitation {
   id: string;
   email: string;
@@ -17,11 +23,13 @@ export interface PendingInvitation {
 export function Invitations({
   roles,
   creatorId,
+  places,
   pending,
   lastResult,
 }: {
   roles: readonly RoleNameInput[];
   creatorId?: string;
+  places?: InvitationPlaces;
   pending: PendingInvitation[];
   lastResult: SubmissionResult<string[]> | null | undefined;
 }) {
@@ -54,7 +62,34 @@ export function Invitations({
           </select>
           <ErrorList id={fields.role.errorId} errors={fields.role.errors} />
         </div>
+        {places ? (
+          <>
+            <div className="field">
+              <label htmlFor={fields.creatorId.id}>{t("invite.creator")}</label>
+              <select id={fields.creatorId.id} name={fields.creatorId.name} defaultValue="">
+                <option value="">{t("invite.noPlace")}</option>
+                {places.creators.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.displayName}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor={fields.factoryId.id}>{t("invite.factory")}</label>
+              <select id={fields.factoryId.id} name={fields.factoryId.name} defaultValue="">
+                <option value="">{t("invite.noPlace")}</option>
+                {places.factories.map((f) => (
+                  <option key={f.id} value={f.id}>
+                    {f.name}
+                  </option>
+                ))}
+              </select>
+            </div>
+          </>
+        ) : null}
         <ErrorList errors={fields.creatorId.errors} />
+        <ErrorList errors={fields.factoryId.errors} />
         <ErrorList id={form.errorId} errors={form.errors} />
         <button type="submit">{t("invite.submit")}</button>
       </Form>

@@ -28,3 +28,4 @@ export * from "./invitations";
 export * from "./api-tokens";
 export { getSessionUser, updateProfile } from "./profile";
 export { deleteExpiredAuthRows } from "./maintenance";
+export { getCoopDirectory, type CoopDirectory } from "./directory";
