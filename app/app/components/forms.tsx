@@ -1,13 +1,16 @@
 import { getInputProps, type FieldMetadata } from "@conform-to/react";
 import { useId, type ReactNode } from "react";
+import { translateMessage } from "../i18n/messages-de";
+import { useLocale } from "../i18n/react";
 
 /** Errors under a field or a form, announced to screen readers. */
 export function ErrorList({ id, errors }: { id?: string; errors?: string[] | undefined }) {
+  const locale = useLocale();
   if (!errors?.length) return null;
   return (
     <ul id={id} className="errors" role="alert">
       {errors.map((error) => (
-        <li key={error}>{error}</li>
+        <li key={error}>{translateMessage(locale, error)}</li>
       ))}
     </ul>
   );

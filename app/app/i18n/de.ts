@@ -99,7 +99,7 @@ export const de: Record<MessageKey, string> = {
   "role.creator_staff": "Creator-Team",
   "role.factory_operator": "Fertigungsbetrieb",
 
-  "coop.title": "Genossenschafts-Admin (Co-op admin): {name}",
+  "coop.title": "Genossenschafts-Admin: {name}",
   "coop.timezone": "Zeitzone: {timezone}",
   "coop.creators": "Creator",
   "coop.creatorsEmpty": "Noch keine Creator in dieser Genossenschaft.",
@@ -114,14 +114,14 @@ export const de: Record<MessageKey, string> = {
   "coop.factories": "Fertigung und Kapazität",
   "coop.factoriesEmpty":
     "Noch keine Fabriken registriert. Kapazitätsfenster und Zuteilung kommen mit der Kapazitätsfunktion.",
-  "review.title": "Compliance-Prüfung (Compliance review): {name}",
+  "review.title": "Compliance-Prüfung: {name}",
   "review.queue": "Bedingungen zur Prüfung",
   "review.queueEmpty": "Keine Bedingungen warten auf Prüfung. Hier ist noch nichts.",
   "studio.title": "Studio: {name}",
   "studio.coop": "Mitglied von {coop}",
   "studio.products": "Produkte und Drops",
   "studio.productsEmpty": "Produkte, Abos und Drops kommen mit der Storefront-Funktion. Hier ist noch nichts.",
-  "factory.title": "Fertigung (Factory): {name}",
+  "factory.title": "Fertigung: {name}",
   "factory.windows": "Produktionsfenster",
   "factory.windowsEmpty": "Kapazitätsfenster kommen mit der Kapazitätsfunktion. Hier ist noch nichts.",
 

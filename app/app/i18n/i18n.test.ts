@@ -35,3 +35,17 @@ describe("locale", () => {
     );
   });
 });
+
+describe("German for package messages", () => {
+  it("translates the shared schemas' validation messages", async () => {
+    const { SignUpSchema } = await import("@kiln/auth/schemas");
+    const { GERMAN_MESSAGES, translateMessage } = await import("./messages-de");
+    const result = SignUpSchema.safeParse({ displayName: "", email: "not-an-email", password: "short" });
+    expect(result.success).toBe(false);
+    const messages = result.error!.issues.map((i) => i.message);
+    expect(messages.length).toBeGreaterThanOrEqual(3);
+    for (const message of messages) expect(GERMAN_MESSAGES[message], message).toBeDefined();
+    expect(translateMessage("de", "Email or password is incorrect")).toBe("E-Mail oder Passwort ist falsch");
+    expect(translateMessage("en", "Email or password is incorrect")).toBe("Email or password is incorrect");
+  });
+});

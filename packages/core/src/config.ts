@@ -38,9 +38,12 @@ export const ConfigSchema = z
     /** Run the job worker inside the web process (default for the embedded database). */
     KILN_INLINE_WORKER: bool.optional(),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    INIT_CWD: z.string().optional(),
   })
   .transform((env) => {
-    const dataDir = path.resolve(env.KILN_DATA_DIR);
+    // Relative to where the command was typed: pnpm runs package scripts inside the package folder
+    // but passes the caller's folder as INIT_CWD, so `.data` means the repository's .data.
+    const dataDir = path.resolve(env.INIT_CWD ?? process.cwd(), env.KILN_DATA_DIR);
     return {
       nodeEnv: env.NODE_ENV,
       isProduction: env.NODE_ENV === "production",
@@ -82,7 +85,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (config.isProduction) {
     const problems: string[] = [];
     if (!config.smtpUrl) problems.push("  SMTP_URL: required in production (file-only email is for development)");
-    if (config.demoSeed && env.KILN_DEMO_SEED !== undefined && config.demoSeed)
+    if (env.KILN_DEMO_SEED !== undefined && config.demoSeed)
       problems.push("  KILN_DEMO_SEED: demo data is refused in production");
     if (!config.hasAuditCheckpointKey) problems.push("  AUDIT_CHECKPOINT_KEY: required in production");
     if (problems.length) throw new ConfigError(`Refusing to start in production:\n${problems.join("\n")}`);
