@@ -25,6 +25,7 @@ import {
   type Runtime,
 } from "@kiln/db";
 import { createCoop, createCreator } from "@kiln/seed";
+import { isProcessAlive } from "@kiln/db/embedded";
 import { defineBench, environment, find, measureInterleaved, type Measurement, type Ratio, type Subject } from "./lib";
 
 const DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -60,22 +61,13 @@ async function tenantRead(rt: Runtime, coopId: string): Promise<number> {
   return rows.length;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Drops bench databases left by runs that died before their clean-up (their pid is gone). */
 async function dropAbandoned(admin: postgres.Sql): Promise<void> {
   const rows = await admin<{ datname: string }[]>`
     select datname from pg_database where datname like ${`${DB_PREFIX}%`}`;
   for (const { datname } of rows) {
     const pid = Number(datname.slice(DB_PREFIX.length).split("_")[0]);
-    if (pid && pid !== process.pid && !isAlive(pid)) {
+    if (pid && pid !== process.pid && !isProcessAlive(pid)) {
       await admin.unsafe(`drop database if exists "${datname}" with (force)`);
     }
   }

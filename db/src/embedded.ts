@@ -16,7 +16,8 @@ export interface EmbeddedServerOptions {
   port?: number;
 }
 
-function isAlive(pid: number): boolean {
+/** True when a process with this pid exists (signal 0 checks without signalling). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -31,7 +32,7 @@ function lockDataDir(dataDir: string): () => void {
   const lockFile = path.join(path.dirname(path.resolve(dataDir)), `.${path.basename(dataDir)}.lock`);
   try {
     const holder = Number(readFileSync(lockFile, "utf8"));
-    if (holder && holder !== process.pid && isAlive(holder)) {
+    if (holder && holder !== process.pid && isProcessAlive(holder)) {
       throw new Error(
         `The embedded database in ${dataDir} is in use by process ${holder}. Stop it first, or set KILN_DATA_DIR to another folder.`,
       );

@@ -1,3 +1,4 @@
+import type { SessionUser } from "@kiln/auth";
 import { z } from "zod";
 import { API_SCOPES, CreateApiTokenSchema } from "@kiln/auth/schemas";
 
@@ -53,15 +54,7 @@ export type ApiToken = z.infer<typeof ApiTokenSchema>;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export const toApiUser = (u: {
-  id: string;
-  email: string;
-  displayName: string;
-  locale: string | null;
-  country: string | null;
-  usState: string | null;
-  emailVerifiedAt: Date | null;
-}): ApiUser => ({
+export const toApiUser = (u: SessionUser): ApiUser => ({
   id: u.id,
   email: u.email,
   displayName: u.displayName,
