@@ -17,7 +17,7 @@ import { DEMO_PASSWORD, DEMO_USERS, isDatabaseEmpty, seedDemo } from "@kiln/seed
 import { createAppLoadContext, type AppServices } from "../app/context.server";
 import { clearSessionCookie, sessionCookie } from "../app/session.server";
 import { outboxNotifier, startSender, startWorkers } from "./jobs";
-import { csrfMiddleware, securityHeadersMiddleware } from "./security";
+import { csrfMiddleware, requestFacts, securityHeadersMiddleware, trustProxy } from "./security";
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const isDev = process.argv.includes("--dev");
@@ -63,7 +63,7 @@ async function main() {
   const httpServer = createServer(app);
   app.disable("x-powered-by");
   // With TRUST_PROXY, req.ip and req.secure follow X-Forwarded-For / X-Forwarded-Proto.
-  app.set("trust proxy", config.trustProxy);
+  trustProxy(app, config.trustProxy);
   app.use(compression());
   app.use(securityHeadersMiddleware({ isDev }));
 
@@ -110,8 +110,7 @@ async function main() {
         services,
         { headers },
         {
-          clientIp: req.ip ?? req.socket.remoteAddress ?? "",
-          isHttps: req.secure,
+          ...requestFacts(req),
           cspNonce: String(res.locals.cspNonce ?? ""),
         },
       );

@@ -5,8 +5,10 @@ import {
   contentSecurityPolicy,
   csrfMiddleware,
   isCrossSiteMutation,
+  requestFacts,
   securityHeaders,
   securityHeadersMiddleware,
+  trustProxy,
 } from "./security";
 
 describe("security headers", () => {
@@ -94,6 +96,32 @@ describe("CSRF origin check", () => {
       expect(nonce.length).toBeGreaterThan(10);
       expect(own.headers.get("content-security-policy")).toContain(`'nonce-${nonce}'`);
       expect(own.headers.get("x-content-type-options")).toBe("nosniff");
+    });
+  });
+
+  describe("behind a proxy", () => {
+    async function ask(trusted: boolean) {
+      const app = express();
+      trustProxy(app, trusted);
+      app.get("/", (req, res) => {
+        res.json(requestFacts(req));
+      });
+      const server = app.listen(0, "127.0.0.1");
+      await new Promise((resolve) => server.once("listening", resolve));
+      try {
+        const port = (server.address() as AddressInfo).port;
+        const response = await fetch(`http://127.0.0.1:${port}/`, {
+          headers: { "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https" },
+        });
+        return (await response.json()) as { clientIp: string; isHttps: boolean };
+      } finally {
+        server.close();
+      }
+    }
+
+    it("ignores forwarded headers unless TRUST_PROXY is set", async () => {
+      expect(await ask(false)).toEqual({ clientIp: "127.0.0.1", isHttps: false });
+      expect(await ask(true)).toEqual({ clientIp: "203.0.113.7", isHttps: true });
     });
   });
 });

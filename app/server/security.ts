@@ -118,3 +118,16 @@ export function csrfMiddleware({ appUrl }: { appUrl: string }) {
     }
   };
 }
+
+/**
+ * Who is asking, and over what. Express computes both from X-Forwarded-For / X-Forwarded-Proto only
+ * when `trust proxy` is set (TRUST_PROXY); otherwise from the socket, so a client cannot spoof its IP
+ * to dodge the per-IP sign-in limit.
+ */
+export function trustProxy(app: { set(setting: string, value: unknown): unknown }, trusted: boolean): void {
+  app.set("trust proxy", trusted);
+}
+
+export function requestFacts(req: ExpressRequest): { clientIp: string; isHttps: boolean } {
+  return { clientIp: req.ip ?? req.socket.remoteAddress ?? "", isHttps: req.secure };
+}
