@@ -14,6 +14,7 @@ import { migrateDatabase, openDatabase, systemClock, type Runtime } from "@kiln/
 import type { Jobs } from "@kiln/jobs";
 import { createMailTransport } from "@kiln/mail";
 import { DEMO_PASSWORD, DEMO_USERS, isDatabaseEmpty, seedDemo } from "@kiln/seed";
+import { startStripeEmulator, type StripeEmulator } from "@kiln/stripe-emulator";
 import { createAppLoadContext, type AppServices } from "../app/context.server";
 import { clearSessionCookie, sessionCookie } from "../app/session.server";
 import { outboxNotifier, startSender, startWorkers } from "./jobs";
@@ -58,6 +59,20 @@ async function main() {
   const transport = createMailTransport({ smtpUrl: config.smtpUrl, mailDir: config.mailDir, from: config.mailFrom });
   const jobs: Jobs = config.inlineWorker ? await startWorkers(rt, config, transport) : await startSender(rt);
   const services: AppServices = { config, rt, notifyOutbox: outboxNotifier(jobs) };
+  // No STRIPE_SECRET_KEY (never in production: loadConfig refuses it): the local Stripe emulator,
+  // with its state in KILN_DATA_DIR/stripe-emulator and webhooks signed back to the app.
+  let stripeEmulator: StripeEmulator | undefined;
+  if (config.useStripeEmulator && !config.isProduction) {
+    stripeEmulator = await startStripeEmulator({
+      port: config.stripeEmulatorPort,
+      host: "127.0.0.1",
+      statePath: path.join(config.stripeEmulatorDir, "state.json"),
+      webhooks: [
+        { url: `${config.appUrl}/webhooks/stripe`, secret: config.stripeWebhookSecret },
+        { url: `${config.appUrl}/webhooks/stripe-connect`, secret: config.stripeConnectWebhookSecret, connect: true },
+      ],
+    });
+  }
 
   const app = express();
   const httpServer = createServer(app);
@@ -139,6 +154,7 @@ async function main() {
     );
   }
   if (!config.smtpUrl) console.log(`[kiln] mail goes to ${config.mailDir}; read it at ${config.appUrl}/dev/mail`);
+  if (stripeEmulator) console.log(`[kiln] Stripe emulator (no STRIPE_SECRET_KEY) on ${stripeEmulator.url}`);
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -155,6 +171,7 @@ async function main() {
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await jobs.stop({ timeoutMs: 5_000 }).catch((e: unknown) => console.error("[kiln] stopping jobs", e));
       transport.close();
+      await stripeEmulator?.stop().catch((e: unknown) => console.error("[kiln] stopping the Stripe emulator", e));
       await vite?.close();
       // Closing the database stops the embedded server, which flushes its files.
       await database.close().catch((e: unknown) => console.error("[kiln] closing the database", e));

@@ -100,6 +100,8 @@ export default defineConfig({
       // Always the embedded database, even when the caller has DATABASE_URL set (CI's server stage).
       DATABASE_URL: "",
       APP_URL: baseURL,
+      // A free port for the Stripe emulator, so a developer's running Kiln does not clash.
+      STRIPE_EMULATOR_PORT: "0",
     },
   },
 });

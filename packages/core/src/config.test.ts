@@ -38,7 +38,33 @@ describe("loadConfig", () => {
       SMTP_URL: "smtp://mail.example.com:587",
       AUDIT_CHECKPOINT_KEY: "a-long-enough-secret-key",
       DATABASE_URL: "postgres://kiln@db/kiln",
+      STRIPE_SECRET_KEY: "sk_live_0123456789abcdef",
+      STRIPE_WEBHOOK_SECRET: "whsec_live_secret",
     });
-    expect(config).toMatchObject({ isProduction: true, demoSeed: false, inlineWorker: false });
+    expect(config).toMatchObject({
+      isProduction: true,
+      demoSeed: false,
+      inlineWorker: false,
+      useStripeEmulator: false,
+    });
+  });
+
+  it("uses the Stripe emulator without a key, and refuses it in production", () => {
+    expect(loadConfig({ INIT_CWD: "/srv/kiln" })).toMatchObject({
+      useStripeEmulator: true,
+      stripeEmulatorDir: path.join("/srv/kiln/.data", "stripe-emulator"),
+    });
+    const production = {
+      NODE_ENV: "production",
+      SMTP_URL: "smtp://mail.example.com:587",
+      AUDIT_CHECKPOINT_KEY: "a-long-enough-secret-key",
+    };
+    expect(() => loadConfig(production)).toThrow(
+      /STRIPE_SECRET_KEY: required in production \(the local Stripe emulator/,
+    );
+    expect(() => loadConfig({ ...production, STRIPE_SECRET_KEY: "sk_live_abc" })).toThrow(/STRIPE_WEBHOOK_SECRET/);
+    expect(() => loadConfig({ STRIPE_SECRET_KEY: "pk_test_abc" })).toThrow(
+      /STRIPE_SECRET_KEY: must be a Stripe secret key/,
+    );
   });
 });

@@ -38,6 +38,16 @@ export const ConfigSchema = z
     /** Run the job worker inside the web process (default for the embedded database). */
     KILN_INLINE_WORKER: bool.optional(),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    /** Stripe secret key; unset → the local Stripe emulator (refused in production). */
+    STRIPE_SECRET_KEY: z
+      .string()
+      .regex(/^(sk|rk)_(test|live)_\S+$/, "must be a Stripe secret key (sk_test_… or sk_live_…)")
+      .optional()
+      .or(z.literal("").transform(() => undefined)),
+    STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+    STRIPE_CONNECT_WEBHOOK_SECRET: z.string().min(1).optional(),
+    /** Port of the local Stripe emulator (0 = any free port). */
+    STRIPE_EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(12111),
     INIT_CWD: z.string().optional(),
   })
   .transform((env) => {
@@ -67,6 +77,14 @@ export const ConfigSchema = z
       demoSeed: env.KILN_DEMO_SEED,
       inlineWorker: env.KILN_INLINE_WORKER ?? env.DATABASE_URL === undefined,
       logLevel: env.LOG_LEVEL,
+      stripeSecretKey: env.STRIPE_SECRET_KEY,
+      /** Signing secrets: the emulator signs with these defaults in development. */
+      stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET ?? "whsec_kiln_emulator_development",
+      stripeConnectWebhookSecret: env.STRIPE_CONNECT_WEBHOOK_SECRET ?? "whsec_kiln_emulator_connect_development",
+      /** True when Kiln talks to the local emulator instead of Stripe. */
+      useStripeEmulator: env.STRIPE_SECRET_KEY === undefined,
+      stripeEmulatorPort: env.STRIPE_EMULATOR_PORT,
+      stripeEmulatorDir: path.join(dataDir, "stripe-emulator"),
     };
   });
 
@@ -74,7 +92,7 @@ export type Config = z.output<typeof ConfigSchema>;
 
 export class ConfigError extends Error {}
 
-/** Parses the environment; production refuses file-only mail, demo seeds and an unset checkpoint key. */
+/** Parses the environment; production refuses file-only mail, demo seeds, an unset checkpoint key and the Stripe emulator. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = ConfigSchema.safeParse(env);
   if (!parsed.success) {
@@ -88,6 +106,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (env.KILN_DEMO_SEED !== undefined && config.demoSeed)
       problems.push("  KILN_DEMO_SEED: demo data is refused in production");
     if (!config.hasAuditCheckpointKey) problems.push("  AUDIT_CHECKPOINT_KEY: required in production");
+    if (!config.stripeSecretKey)
+      problems.push(
+        "  STRIPE_SECRET_KEY: required in production (the local Stripe emulator is for development and tests)",
+      );
+    if (config.stripeSecretKey && env.STRIPE_WEBHOOK_SECRET === undefined)
+      problems.push("  STRIPE_WEBHOOK_SECRET: required in production with STRIPE_SECRET_KEY");
     if (problems.length) throw new ConfigError(`Refusing to start in production:\n${problems.join("\n")}`);
     return { ...config, demoSeed: false };
   }

@@ -1,0 +1,565 @@
+import type Stripe from "stripe";
+import { arg, route, type ApiContext, type Route } from "../api";
+import { addInterval, DAYS } from "../billing/periods";
+import { clone, type Emulator } from "../emulator";
+import { badState, invalidParam, missingParam, StripeApiError } from "../errors";
+import { newId } from "../ids";
+import { paginate } from "../list";
+import type { Params } from "../params";
+import { PLATFORM, type Scope, type StripeObject } from "../store";
+import { getCustomer } from "./customers";
+import {
+  createDraftInvoice,
+  finalizeInvoice,
+  invoiceHooks,
+  invoicePaymentIntent,
+  invoiceSubscription,
+  payInvoice,
+  voidInvoice,
+  type EmulatedInvoiceItem,
+  type LineInput,
+  type StoredInvoice,
+} from "./invoices";
+import { resolvePaymentMethod } from "./payment-methods";
+import { createPrice, getPrice, type StoredPrice } from "./products";
+
+export type EmulatedSubscriptionItem = Pick<
+  Stripe.SubscriptionItem,
+  | "id"
+  | "object"
+  | "created"
+  | "current_period_end"
+  | "current_period_start"
+  | "discounts"
+  | "metadata"
+  | "price"
+  | "quantity"
+  | "subscription"
+  | "tax_rates"
+>;
+
+export type EmulatedSubscription = Pick<
+  Stripe.Subscription,
+  | "id"
+  | "object"
+  | "application_fee_percent"
+  | "billing_cycle_anchor"
+  | "cancel_at"
+  | "cancel_at_period_end"
+  | "canceled_at"
+  | "cancellation_details"
+  | "collection_method"
+  | "created"
+  | "currency"
+  | "customer"
+  | "default_payment_method"
+  | "description"
+  | "discounts"
+  | "ended_at"
+  | "latest_invoice"
+  | "livemode"
+  | "metadata"
+  | "pause_collection"
+  | "start_date"
+  | "status"
+  | "test_clock"
+  | "trial_end"
+  | "trial_settings"
+  | "trial_start"
+> & { items: { object: "list"; data: EmulatedSubscriptionItem[]; has_more: boolean; url: string } };
+export type StoredSubscription = EmulatedSubscription & StripeObject & { customer: string };
+
+export function getSubscription(emu: Emulator, scope: Scope, id: string, param = "id"): StoredSubscription {
+  return emu.find(scope, id, "subscription", "subscription", param) as StoredSubscription;
+}
+
+export function periodOf(sub: EmulatedSubscription): { start: number; end: number } {
+  const item = sub.items.data[0];
+  return { start: item?.current_period_start ?? sub.start_date, end: item?.current_period_end ?? sub.start_date };
+}
+
+function setPeriod(sub: EmulatedSubscription, start: number, end: number) {
+  for (const item of sub.items.data) {
+    item.current_period_start = start;
+    item.current_period_end = end;
+  }
+}
+
+/** The period after `start` for the subscription's (first) price. */
+export function nextPeriodEnd(sub: EmulatedSubscription, start: number): number {
+  const recurring = sub.items.data[0]?.price.recurring;
+  const interval = recurring?.interval;
+  const unit: "day" | "week" | "month" | "year" =
+    interval === "day" ? "day" : interval === "week" ? "week" : interval === "year" ? "year" : "month";
+  return addInterval(start, unit, recurring?.interval_count ?? 1);
+}
+
+/** Saves and emits `customer.subscription.updated` with the fields that changed. */
+export function saveSubscription(
+  emu: Emulator,
+  scope: Scope,
+  sub: StoredSubscription,
+  before: StoredSubscription,
+  type = "customer.subscription.updated",
+) {
+  const previous: Record<string, unknown> = {};
+  for (const key of Object.keys(sub)) {
+    if (JSON.stringify(sub[key]) !== JSON.stringify(before[key])) previous[key] = before[key];
+  }
+  emu.store.put(scope, sub);
+  if (Object.keys(previous).length || type !== "customer.subscription.updated") emu.emit(scope, type, sub, previous);
+}
+
+function lineFor(sub: EmulatedSubscription, period: { start: number; end: number }): LineInput[] {
+  return sub.items.data.map((item) => ({
+    amount: (item.price.unit_amount ?? 0) * (item.quantity ?? 1),
+    description: `${item.quantity ?? 1} × ${item.price.nickname ?? item.price.id} (${new Date(period.start * 1000).toISOString().slice(0, 10)} – ${new Date(period.end * 1000).toISOString().slice(0, 10)})`,
+    period,
+    quantity: item.quantity ?? 1,
+    subscription: sub.id,
+  }));
+}
+
+/** Creates, finalises and (unless collection is paused) charges the invoice for a period. */
+export function invoicePeriod(
+  emu: Emulator,
+  scope: Scope,
+  sub: StoredSubscription,
+  reason: Stripe.Invoice.BillingReason,
+  period: { start: number; end: number },
+  options: { zero?: boolean; attempt?: boolean } = {},
+): StoredInvoice {
+  const lines = options.zero
+    ? lineFor(sub, period).map((l) => ({ ...l, amount: 0, description: `Trial period for ${l.description}` }))
+    : lineFor(sub, period);
+  const invoice = createDraftInvoice(emu, scope, {
+    customer: sub.customer,
+    currency: sub.currency,
+    subscription: sub.id,
+    billingReason: reason,
+    period,
+    lines,
+    defaultPaymentMethod: typeof sub.default_payment_method === "string" ? sub.default_payment_method : null,
+  });
+  sub.latest_invoice = invoice.id;
+  emu.store.put(scope, sub);
+  const pause = sub.pause_collection?.behavior;
+  if (pause === "keep_as_draft") return invoice;
+  finalizeInvoice(emu, scope, invoice);
+  if (pause === "void") {
+    voidInvoice(emu, scope, invoice);
+    return invoice;
+  }
+  if (pause === "mark_uncollectible") {
+    invoice.status = "uncollectible";
+    invoice.status_transitions = { ...invoice.status_transitions, marked_uncollectible_at: emu.now() };
+    emu.store.put(scope, invoice);
+    emu.emit(scope, "invoice.marked_uncollectible", invoice);
+    return invoice;
+  }
+  if (options.attempt !== false) payInvoice(emu, scope, invoice);
+  return invoice;
+}
+
+/** Settings for what happens after the last retry fails (Stripe's "subscription status" setting). */
+export const dunning: { afterFinalFailure: "canceled" | "unpaid" | "past_due" } = { afterFinalFailure: "canceled" };
+
+export function cancelSubscriptionNow(
+  emu: Emulator,
+  scope: Scope,
+  sub: StoredSubscription,
+  reason: Stripe.Subscription.CancellationDetails.Reason,
+) {
+  const before = clone(sub);
+  const now = emu.now();
+  sub.status = "canceled";
+  sub.canceled_at ??= now;
+  sub.ended_at = now;
+  sub.cancellation_details = { comment: null, feedback: null, feedback_option: null, reason };
+  saveSubscription(emu, scope, sub, before, "customer.subscription.deleted");
+}
+
+// Invoice outcomes move the subscription: paid → active; failed → incomplete / past_due; final failure → rule.
+invoiceHooks.onOutcome = (emu, scope, invoice, result) => {
+  const subId = invoiceSubscription(invoice);
+  if (!subId) return;
+  const sub = emu.store.get(scope, subId, "subscription") as StoredSubscription | undefined;
+  if (!sub || sub.status === "canceled" || sub.status === "incomplete_expired") return;
+  const before = clone(sub);
+  if (result === "paid") {
+    if (["incomplete", "past_due", "unpaid"].includes(sub.status)) sub.status = "active";
+  } else if (invoice.billing_reason === "subscription_create") {
+    sub.status = "incomplete";
+  } else if (invoice.next_payment_attempt === null && result === "failed") {
+    if (dunning.afterFinalFailure === "canceled") return cancelSubscriptionNow(emu, scope, sub, "payment_failed");
+    sub.status = dunning.afterFinalFailure;
+  } else {
+    sub.status = "past_due";
+  }
+  saveSubscription(emu, scope, sub, before);
+};
+
+invoiceHooks.paymentMethodFor = (emu, scope, invoice) => {
+  if (typeof invoice.default_payment_method === "string") return invoice.default_payment_method;
+  const subId = invoiceSubscription(invoice);
+  const sub = subId ? (emu.store.get(scope, subId, "subscription") as StoredSubscription | undefined) : undefined;
+  if (typeof sub?.default_payment_method === "string") return sub.default_payment_method;
+  const customer = getCustomer(emu, scope, invoice.customer);
+  const pm = customer.invoice_settings.default_payment_method;
+  return typeof pm === "string" ? pm : null;
+};
+
+function readItems(
+  emu: Emulator,
+  scope: Scope,
+  params: Params,
+  subId: string,
+  now: number,
+): EmulatedSubscriptionItem[] {
+  const items = params.objArray("items");
+  if (!items?.length) throw missingParam("items");
+  return items.map((item) => {
+    const priceData = item.obj("price_data");
+    const price: StoredPrice = priceData
+      ? createPrice(emu, scope, priceData)
+      : getPrice(emu, scope, item.reqStr("price"), `${"items"}[price]`);
+    if (!price.recurring)
+      throw invalidParam(
+        "items[price]",
+        `The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`,
+      );
+    return {
+      id: newId("si"),
+      object: "subscription_item",
+      created: now,
+      current_period_end: now,
+      current_period_start: now,
+      discounts: [],
+      metadata: item.metadata() ?? {},
+      price: clone(price) as unknown as Stripe.Price,
+      quantity: item.int("quantity", { min: 0 }) ?? 1,
+      subscription: subId,
+      tax_rates: [],
+    };
+  });
+}
+
+function create(ctx: ApiContext) {
+  const { emu, scope, params } = ctx;
+  const customer = getCustomer(emu, scope, params.reqStr("customer"));
+  const now = emu.now();
+  const id = newId("sub");
+  const items = readItems(emu, scope, params, id, now);
+  const currency = items[0]?.price.currency ?? "usd";
+  if (items.some((i) => i.price.currency !== currency))
+    throw invalidParam("items", "All prices on a subscription must have the same currency.");
+  const pmParam = params.str("default_payment_method");
+  const defaultPm = pmParam ? resolvePaymentMethod(emu, scope, pmParam, "default_payment_method").id : null;
+  const trialDays = params.int("trial_period_days", { min: 0, max: 730 });
+  const trialEndParam = params.timestamp("trial_end", true);
+  let trialEnd: number | null = null;
+  if (trialEndParam !== undefined && trialEndParam !== "now") {
+    if (trialEndParam <= now)
+      throw invalidParam("trial_end", "Invalid timestamp: must be an integer Unix timestamp in the future.");
+    trialEnd = trialEndParam;
+  } else if (trialDays) trialEnd = now + DAYS(trialDays);
+  const fee = params.num("application_fee_percent");
+  if (fee !== undefined && scope === PLATFORM)
+    throw invalidParam(
+      "application_fee_percent",
+      "application_fee_percent requires the Stripe-Account header (a connected account).",
+    );
+  const missingPm = params
+    .obj("trial_settings")
+    ?.obj("end_behavior")
+    ?.enum("missing_payment_method", ["cancel", "create_invoice", "pause"] as const);
+  const sub: EmulatedSubscription = {
+    id,
+    object: "subscription",
+    application_fee_percent: fee ?? null,
+    billing_cycle_anchor: trialEnd ?? now,
+    cancel_at: null,
+    cancel_at_period_end: params.bool("cancel_at_period_end") ?? false,
+    canceled_at: null,
+    cancellation_details: { comment: null, feedback: null, feedback_option: null, reason: null },
+    collection_method: "charge_automatically",
+    created: now,
+    currency,
+    customer: customer.id,
+    default_payment_method: defaultPm,
+    description: params.str("description") ?? null,
+    discounts: [],
+    ended_at: null,
+    items: { object: "list", data: items, has_more: false, url: `/v1/subscription_items?subscription=${id}` },
+    latest_invoice: null,
+    livemode: false,
+    metadata: params.metadata() ?? {},
+    pause_collection: null,
+    start_date: now,
+    status: trialEnd ? "trialing" : "incomplete",
+    test_clock: null,
+    trial_end: trialEnd,
+    trial_settings: {
+      end_behavior: { billing_cycle_anchor: null, missing_payment_method: missingPm ?? "create_invoice" },
+    },
+    trial_start: trialEnd ? now : null,
+  };
+  const stored = emu.store.put(scope, sub) as StoredSubscription;
+  if (stored.cancel_at_period_end) stored.canceled_at = now;
+  const end = trialEnd ?? nextPeriodEnd(stored, now);
+  setPeriod(stored, now, end);
+  if (stored.cancel_at_period_end) stored.cancel_at = end;
+  emu.emit(scope, "customer.subscription.created", stored);
+  const behavior =
+    params.enum("payment_behavior", [
+      "allow_incomplete",
+      "default_incomplete",
+      "error_if_incomplete",
+      "pending_if_incomplete",
+    ] as const) ?? "allow_incomplete";
+  const invoice = invoicePeriod(
+    emu,
+    scope,
+    stored,
+    "subscription_create",
+    { start: now, end },
+    { zero: trialEnd !== null, attempt: behavior !== "default_incomplete" },
+  );
+  if (behavior === "error_if_incomplete" && invoice.status !== "paid") {
+    const pi = invoicePaymentIntent(emu, scope, invoice);
+    const error = pi?.last_payment_error;
+    throw new StripeApiError(402, {
+      type: "card_error",
+      code: error?.code ?? "subscription_payment_intent_requires_action",
+      message:
+        error?.message ??
+        "Payment for this subscription requires additional user action before it can be completed successfully.",
+      ...(error?.decline_code ? { decline_code: error.decline_code } : {}),
+    });
+  }
+  if (invoice.status === "paid" && stored.status === "incomplete") {
+    const before = clone(stored);
+    stored.status = "active";
+    saveSubscription(emu, scope, stored, before);
+  }
+  return getSubscription(emu, scope, id);
+}
+
+/** Proration rule: the unused share of the period, by seconds, credited at the old amount and charged at the new one. */
+function prorate(
+  emu: Emulator,
+  scope: Scope,
+  sub: StoredSubscription,
+  item: EmulatedSubscriptionItem,
+  newPrice: Stripe.Price,
+  newQuantity: number,
+) {
+  const now = emu.now();
+  const { start, end } = periodOf(sub);
+  if (end <= now || sub.status === "trialing") return [];
+  const fraction = (end - now) / (end - start);
+  const made: Array<EmulatedInvoiceItem & StripeObject> = [];
+  const add = (amount: number, description: string) => {
+    const ii: EmulatedInvoiceItem = {
+      id: newId("ii"),
+      object: "invoiceitem",
+      amount,
+      currency: sub.currency,
+      customer: sub.customer,
+      date: now,
+      description,
+      invoice: null,
+      livemode: false,
+      metadata: {},
+      period: { start: now, end },
+      proration: true,
+      quantity: 1,
+      subscription: sub.id,
+    };
+    const stored = emu.store.put(scope, ii);
+    emu.emit(scope, "invoiceitem.created", stored);
+    made.push(stored);
+  };
+  const oldAmount = (item.price.unit_amount ?? 0) * (item.quantity ?? 1);
+  const newAmount = (newPrice.unit_amount ?? 0) * newQuantity;
+  add(-Math.round(oldAmount * fraction), `Unused time on ${item.quantity ?? 1} × ${item.price.id}`);
+  add(Math.round(newAmount * fraction), `Remaining time on ${newQuantity} × ${newPrice.id}`);
+  return made;
+}
+
+function update(ctx: ApiContext) {
+  const { emu, scope, params } = ctx;
+  const sub = getSubscription(emu, scope, arg(ctx));
+  if (sub.status === "canceled" || sub.status === "incomplete_expired")
+    throw badState(`A canceled subscription can only update its cancellation_details and metadata.`);
+  const before = clone(sub);
+  const now = emu.now();
+  const proration =
+    params.enum("proration_behavior", ["always_invoice", "create_prorations", "none"] as const) ?? "create_prorations";
+  let prorated = false;
+  for (const input of params.objArray("items") ?? []) {
+    const itemId = input.str("id");
+    const existing = itemId ? sub.items.data.find((i) => i.id === itemId) : undefined;
+    if (itemId && !existing) throw invalidParam("items[id]", `No such subscription item: '${itemId}'`);
+    if (existing && input.bool("deleted")) {
+      sub.items.data = sub.items.data.filter((i) => i !== existing);
+      continue;
+    }
+    const priceId = input.str("price");
+    const price = priceId
+      ? (clone(getPrice(emu, scope, priceId, "items[price]")) as unknown as Stripe.Price)
+      : existing?.price;
+    if (!price) throw missingParam("items[price]");
+    const quantity = input.int("quantity", { min: 0 }) ?? existing?.quantity ?? 1;
+    if (existing) {
+      if (proration !== "none" && (existing.price.id !== price.id || existing.quantity !== quantity))
+        prorated = prorate(emu, scope, sub, existing, price, quantity).length > 0 || prorated;
+      existing.price = price;
+      existing.quantity = quantity;
+    } else {
+      const { start, end } = periodOf(sub);
+      sub.items.data.push({
+        id: newId("si"),
+        object: "subscription_item",
+        created: now,
+        current_period_start: start,
+        current_period_end: end,
+        discounts: [],
+        metadata: {},
+        price,
+        quantity,
+        subscription: sub.id,
+        tax_rates: [],
+      });
+    }
+  }
+  if (params.has("cancel_at_period_end")) {
+    const atEnd = params.bool("cancel_at_period_end") ?? false;
+    sub.cancel_at_period_end = atEnd;
+    sub.cancel_at = atEnd ? periodOf(sub).end : null;
+    sub.canceled_at = atEnd ? now : null;
+    sub.cancellation_details = {
+      comment: null,
+      feedback: null,
+      feedback_option: null,
+      reason: atEnd ? "cancellation_requested" : null,
+    };
+  }
+  if (params.has("cancel_at")) {
+    const at = params.timestamp("cancel_at");
+    sub.cancel_at = typeof at === "number" ? at : null;
+    sub.canceled_at = typeof at === "number" ? now : null;
+  }
+  if (params.has("pause_collection")) {
+    const pause = params.obj("pause_collection");
+    sub.pause_collection = pause
+      ? {
+          behavior:
+            pause.enum("behavior", ["keep_as_draft", "mark_uncollectible", "void"] as const) ??
+            (() => {
+              throw missingParam("pause_collection[behavior]");
+            })(),
+          resumes_at: (pause.timestamp("resumes_at") as number | undefined) ?? null,
+        }
+      : null;
+  }
+  const pm = params.str("default_payment_method");
+  if (params.has("default_payment_method"))
+    sub.default_payment_method = pm ? resolvePaymentMethod(emu, scope, pm, "default_payment_method").id : null;
+  const metadata = params.metadata(sub.metadata);
+  if (metadata) sub.metadata = metadata;
+  if (params.has("description")) sub.description = params.str("description") || null;
+  const trialEnd = params.timestamp("trial_end", true);
+  saveSubscription(emu, scope, sub, before);
+  if (trialEnd === "now" && sub.status === "trialing") endTrial(emu, scope, sub);
+  if (prorated && proration === "always_invoice") {
+    // Bill the prorations now, on their own invoice.
+    const invoice = createDraftInvoice(emu, scope, {
+      customer: sub.customer,
+      currency: sub.currency,
+      subscription: sub.id,
+      billingReason: "subscription_update",
+      period: { start: now, end: now },
+      lines: [],
+      defaultPaymentMethod: typeof sub.default_payment_method === "string" ? sub.default_payment_method : null,
+    });
+    finalizeInvoice(emu, scope, invoice);
+    payInvoice(emu, scope, invoice);
+    sub.latest_invoice = invoice.id;
+    emu.store.put(scope, sub);
+  }
+  return getSubscription(emu, scope, sub.id);
+}
+
+/** Trial over: bill the first paid period (or pause/cancel when there is no payment method and the settings say so). */
+export function endTrial(emu: Emulator, scope: Scope, sub: StoredSubscription) {
+  const before = clone(sub);
+  const now = emu.now();
+  const hasPm =
+    invoiceHooks.paymentMethodFor(emu, scope, {
+      default_payment_method: sub.default_payment_method,
+      customer: sub.customer,
+      parent: null,
+    } as unknown as StoredInvoice) !== null;
+  const behaviour = sub.trial_settings?.end_behavior.missing_payment_method;
+  sub.trial_end = Math.min(sub.trial_end ?? now, now);
+  if (!hasPm && behaviour === "cancel") return cancelSubscriptionNow(emu, scope, sub, "cancellation_requested");
+  if (!hasPm && behaviour === "pause") {
+    sub.status = "paused";
+    saveSubscription(emu, scope, sub, before, "customer.subscription.paused");
+    return;
+  }
+  const end = nextPeriodEnd(sub, now);
+  setPeriod(sub, now, end);
+  sub.billing_cycle_anchor = now;
+  sub.status = "active";
+  if (sub.cancel_at_period_end) sub.cancel_at = end;
+  saveSubscription(emu, scope, sub, before);
+  invoicePeriod(emu, scope, sub, "subscription_cycle", { start: now, end });
+}
+
+function cancel(ctx: ApiContext) {
+  const { emu, scope } = ctx;
+  const sub = getSubscription(emu, scope, arg(ctx));
+  if (sub.status === "canceled") throw badState(`This subscription has already been canceled.`);
+  cancelSubscriptionNow(emu, scope, sub, "cancellation_requested");
+  return sub;
+}
+
+function resume(ctx: ApiContext) {
+  const { emu, scope } = ctx;
+  const sub = getSubscription(emu, scope, arg(ctx));
+  if (sub.status !== "paused")
+    throw badState("Subscription is not paused, so it cannot be resumed.", "subscription_not_paused");
+  const before = clone(sub);
+  const now = emu.now();
+  const end = nextPeriodEnd(sub, now);
+  setPeriod(sub, now, end);
+  sub.billing_cycle_anchor = now;
+  sub.status = "active";
+  saveSubscription(emu, scope, sub, before, "customer.subscription.resumed");
+  invoicePeriod(emu, scope, sub, "subscription_cycle", { start: now, end });
+  return getSubscription(emu, scope, sub.id);
+}
+
+function list(ctx: ApiContext) {
+  const { emu, scope, params } = ctx;
+  let items = emu.store.all(scope, "subscription") as StoredSubscription[];
+  const customer = params.str("customer");
+  const status = params.str("status");
+  const price = params.str("price");
+  if (customer) items = items.filter((s) => s.customer === customer);
+  if (status && status !== "all") items = items.filter((s) => s.status === status);
+  else if (!status) items = items.filter((s) => s.status !== "canceled" && s.status !== "incomplete_expired");
+  if (price) items = items.filter((s) => s.items.data.some((i) => i.price.id === price));
+  return paginate(items, params, "/v1/subscriptions", "subscription");
+}
+
+export const subscriptionRoutes: Route[] = [
+  route("POST", "/v1/subscriptions", create),
+  route("GET", "/v1/subscriptions", list),
+  route("GET", "/v1/subscriptions/:id", (ctx) => getSubscription(ctx.emu, ctx.scope, arg(ctx))),
+  route("POST", "/v1/subscriptions/:id", update),
+  route("DELETE", "/v1/subscriptions/:id", cancel),
+  route("POST", "/v1/subscriptions/:id/resume", resume),
+];
