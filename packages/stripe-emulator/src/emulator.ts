@@ -13,6 +13,13 @@ export interface EmulatorOptions {
   webhookOptions?: WebhookOptions;
   now?: () => Date;
   production?: boolean;
+  afterFinalFailure?: EmulatorSettings["afterFinalFailure"];
+}
+
+/** Per-instance billing settings (Stripe's account settings, simplified). */
+export interface EmulatorSettings {
+  /** What a subscription becomes after the last retry of an invoice fails (Stripe's default: canceled). */
+  afterFinalFailure: "canceled" | "unpaid" | "past_due";
 }
 
 /** Fields computed on expansion rather than stored (Stripe's "includable" fields). */
@@ -31,10 +38,13 @@ export class Emulator {
   readonly clock: EmulatorClock;
   readonly webhooks: WebhookDispatcher;
   readonly production: boolean;
+  readonly settings: EmulatorSettings;
   baseUrl = "http://127.0.0.1";
   /** Request id and idempotency key of the API request being handled (copied into events). */
   currentRequest: { id: string | null; idempotency_key: string | null } = { id: null, idempotency_key: null };
   readonly virtualFields = new Map<string, VirtualField>();
+  /** Webhook sends held back while `atomically` runs. */
+  private deferred: Array<() => void> | undefined;
   /** Runs what fell due (renewals, retries, trial ends); set by the billing engine. */
   runDue: () => void = () => undefined;
 
@@ -43,6 +53,15 @@ export class Emulator {
     this.clock = new EmulatorClock(this.store, options.now);
     this.webhooks = new WebhookDispatcher(options.webhooks ?? [], options.webhookOptions);
     this.production = options.production ?? false;
+    this.settings = { afterFinalFailure: options.afterFinalFailure ?? "canceled" };
+    // `pending_webhooks` counts the endpoints that have not yet acknowledged the event (2xx).
+    this.webhooks.onDelivered = (eventId, account) => {
+      const event = this.store.get(account ? (account as Scope) : PLATFORM, eventId, "event");
+      if (event && typeof event.pending_webhooks === "number" && event.pending_webhooks > 0) {
+        event.pending_webhooks -= 1;
+        this.store.changed();
+      }
+    };
   }
 
   now(): number {
@@ -72,8 +91,44 @@ export class Emulator {
       ...(account ? { account } : {}),
     };
     this.store.put(scope, event);
-    this.webhooks.enqueue({ id: event.id, type, account }, JSON.stringify(event, null, 2));
+    const payload = JSON.stringify(event, null, 2);
+    const send = () => this.webhooks.enqueue({ id: String(event.id), type, account }, payload);
+    if (this.deferred) this.deferred.push(send);
+    else send();
     return event;
+  }
+
+  /**
+   * Runs `fn` as one unit: when it throws (and `rollback(error)` agrees), the state goes back to what
+   * it was and the events it produced are neither stored nor delivered (as when Stripe refuses a
+   * request and creates nothing). Costs one copy of the state.
+   */
+  atomically<T>(fn: () => T, rollback: (error: unknown) => boolean = () => true): T {
+    const snapshot = structuredClone(this.store.state);
+    const outer = this.deferred;
+    const sends: Array<() => void> = [];
+    this.deferred = sends;
+    try {
+      const result = fn();
+      this.deferred = outer;
+      for (const send of sends)
+        if (outer) outer.push(send);
+        else send();
+      return result;
+    } catch (error) {
+      this.deferred = outer;
+      if (!rollback(error)) {
+        for (const send of sends)
+          if (outer) outer.push(send);
+          else send();
+        throw error;
+      }
+      // The test control "fail the next payment" counts attempts, so a rolled-back attempt still used one.
+      const failNext = this.store.state.failNext;
+      this.store.restore(snapshot);
+      this.store.state.failNext = failNext;
+      throw error;
+    }
   }
 
   /** A response copy of an object with `expand[]` paths applied (`latest_invoice.payments`, `data.customer`). */

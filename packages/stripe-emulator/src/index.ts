@@ -16,7 +16,7 @@ import { paymentMethodRoutes } from "./resources/payment-methods";
 import { productRoutes } from "./resources/products";
 import { refundRoutes } from "./resources/refunds";
 import { setupIntentRoutes } from "./resources/setup-intents";
-import { dunning, subscriptionRoutes } from "./resources/subscriptions";
+import { subscriptionRoutes } from "./resources/subscription-changes";
 import { EmulatorServer } from "./server";
 import type { WebhookEndpointConfig, WebhookOptions } from "./webhooks";
 
@@ -79,8 +79,8 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     ...(options.webhookOptions ? { webhookOptions: options.webhookOptions } : {}),
     ...(options.now ? { now: options.now } : {}),
     production: options.production ?? false,
+    ...(options.afterFinalFailure ? { afterFinalFailure: options.afterFinalFailure } : {}),
   });
-  if (options.afterFinalFailure) dunning.afterFinalFailure = options.afterFinalFailure;
   registerInvoiceVirtualFields(emu);
   installBillingEngine(emu);
   const server = new EmulatorServer(

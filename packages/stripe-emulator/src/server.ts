@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Route } from "./api";
 import { API_VERSION, type Emulator } from "./emulator";
-import { invalidRequest, notFoundRoute, StripeApiError } from "./errors";
+import { invalidRequest, notFoundRoute, StripeApiError, unknownParam } from "./errors";
 import { FormSyntaxError, parseForm, type FormObject } from "./form";
 import type { HostedResponse } from "./hosted/html";
 import { newId } from "./ids";
@@ -30,16 +30,16 @@ function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    // An oversized body is read to its end and discarded, so the client still gets the 413
+    // (destroying the socket mid-upload would leave it with a connection reset instead).
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new BodyTooLarge());
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size > MAX_BODY * 10) req.destroy();
+      else if (size <= MAX_BODY) chunks.push(chunk);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () =>
+      size > MAX_BODY ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks).toString("utf8")),
+    );
     req.on("error", reject);
   });
 }
@@ -74,6 +74,23 @@ function authenticate(req: IncomingMessage): StripeApiError | null {
       message: `Invalid API Key provided: ${key.slice(0, 8)}${"*".repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`,
     });
   return null;
+}
+
+function isCardError(error: unknown): boolean {
+  return error instanceof StripeApiError && error.body.type === "card_error";
+}
+
+/** Stripe keeps idempotency keys for 24 hours; the emulator counts them in its own (test) time. */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+
+/** Forgets keys older than 24 h. Records are kept in insertion order, which is also time order. */
+function pruneIdempotency(emu: Emulator) {
+  const records = emu.store.state.idempotency;
+  const cutoff = emu.now() - IDEMPOTENCY_TTL_SECONDS;
+  for (const [key, record] of Object.entries(records)) {
+    if (record.created > cutoff) break;
+    delete records[key];
+  }
 }
 
 export class EmulatorServer {
@@ -172,6 +189,7 @@ export class EmulatorServer {
             invalidRequest("Idempotency keys can be at most 255 characters long.", "Idempotency-Key").toJSON(),
           ),
         );
+      pruneIdempotency(this.emu);
       const saved = this.emu.store.state.idempotency[idemKey];
       if (saved) {
         if (saved.request !== requestLine || saved.params !== fingerprint) {
@@ -194,9 +212,15 @@ export class EmulatorServer {
       this.emu.runDue();
       const route = this.routes.find((r) => r.method === method && r.pattern.test(url.pathname));
       if (!route) throw notFoundRoute(method, url.pathname);
+      for (const key of Object.keys(raw)) if (key !== "expand" && !route.accepts.includes(key)) throw unknownParam(key);
       const args = route.pattern.exec(url.pathname)?.slice(1) ?? [];
-      const result = route.handler({ emu: this.emu, scope, params, args, path: url.pathname });
-      payload = JSON.stringify(this.emu.render(scope, result as never, params.strArray("expand") ?? []), null, 2);
+      const run = () => {
+        const result = route.handler({ emu: this.emu, scope, params, args, path: url.pathname });
+        return JSON.stringify(this.emu.render(scope, result as never, params.strArray("expand") ?? []), null, 2);
+      };
+      // A write that Stripe refuses (invalid parameters, a bad `expand`, a bug) leaves no trace; a card
+      // decline keeps what it made (the declined payment intent and charge), as on Stripe.
+      payload = method === "GET" ? run() : this.emu.atomically(run, (e) => !isCardError(e));
     } catch (error) {
       if (error instanceof StripeApiError) {
         status = error.status;

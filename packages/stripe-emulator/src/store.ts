@@ -74,6 +74,13 @@ export class Store {
       for (const id of Object.keys(entries)) this.index.set(id, scope as Scope);
   }
 
+  /** Puts back a snapshot taken with `structuredClone(store.state)` (a request rolled back). */
+  restore(snapshot: EmulatorState) {
+    this.state = snapshot;
+    this.reindex();
+    this.changed();
+  }
+
   reset() {
     this.state = emptyState();
     this.reindex();

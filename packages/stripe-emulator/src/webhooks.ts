@@ -64,6 +64,10 @@ export class WebhookDispatcher {
   private readonly retryDelaysMs: number[];
   private readonly maxQueue: number;
   private readonly timeoutMs: number;
+  /** `event|url` pairs already delivered once (a duplicate or redelivery does not count again). */
+  private delivered = new Set<string>();
+  /** Called on an event's first successful delivery to an endpoint (the emulator lowers `pending_webhooks`). */
+  onDelivered: (eventId: string, account: string | null) => void = () => undefined;
 
   constructor(
     readonly endpoints: WebhookEndpointConfig[],
@@ -202,6 +206,12 @@ export class WebhookDispatcher {
     }
     if (status !== null && status >= 200 && status < 300) {
       this.record(job, "delivered", status);
+      const key = `${job.eventId}|${job.endpoint.url}`;
+      if (!this.delivered.has(key)) {
+        this.delivered.add(key);
+        if (this.delivered.size > 100_000) this.delivered.clear();
+        this.onDelivered(job.eventId, job.account);
+      }
       return;
     }
     const delay = this.retryDelaysMs[job.attempt - 1];
@@ -229,6 +239,7 @@ export class WebhookDispatcher {
     this.dropCount = 0;
     this.duplicateCount = 0;
     this.log.length = 0;
+    this.delivered.clear();
     this.notifyIdle();
   }
 

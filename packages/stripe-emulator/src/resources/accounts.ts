@@ -1,5 +1,5 @@
 import type Stripe from "stripe";
-import { arg, route, type ApiContext, type Route } from "../api";
+import { accepts, arg, PAGE, route, type ApiContext, type Route } from "../api";
 import type { Emulator } from "../emulator";
 import { badState, invalidParam } from "../errors";
 import { newId } from "../ids";
@@ -146,12 +146,20 @@ function remove(ctx: ApiContext) {
 }
 
 export const accountRoutes: Route[] = [
-  route("POST", "/v1/accounts", create),
-  route("GET", "/v1/accounts", (ctx) =>
-    paginate(ctx.emu.store.all(PLATFORM, "account"), ctx.params, "/v1/accounts", "account"),
+  route(
+    "POST",
+    "/v1/accounts",
+    create,
+    accepts<Stripe.AccountCreateParams>("type", "country", "email", "capabilities", "business_type", "metadata"),
+  ),
+  route(
+    "GET",
+    "/v1/accounts",
+    (ctx) => paginate(ctx.emu.store.all(PLATFORM, "account"), ctx.params, "/v1/accounts", "account"),
+    PAGE,
   ),
   route("GET", "/v1/accounts/:id", (ctx) => getAccount(ctx.emu, arg(ctx), "id")),
-  route("POST", "/v1/accounts/:id", update),
+  route("POST", "/v1/accounts/:id", update, accepts<Stripe.AccountUpdateParams>("metadata", "email")),
   route("DELETE", "/v1/accounts/:id", remove),
   route("GET", "/v1/account", (ctx) =>
     ctx.scope === PLATFORM
@@ -164,5 +172,10 @@ export const accountRoutes: Route[] = [
         }
       : getAccount(ctx.emu, ctx.scope),
   ),
-  route("POST", "/v1/account_links", createLink),
+  route(
+    "POST",
+    "/v1/account_links",
+    createLink,
+    accepts<Stripe.AccountLinkCreateParams>("account", "refresh_url", "return_url", "type"),
+  ),
 ];

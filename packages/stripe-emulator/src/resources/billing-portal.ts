@@ -1,5 +1,5 @@
 import type Stripe from "stripe";
-import { route, type ApiContext, type Route } from "../api";
+import { accepts, route, type ApiContext, type Route } from "../api";
 import { newId } from "../ids";
 import { getCustomer } from "./customers";
 
@@ -38,4 +38,12 @@ function create(ctx: ApiContext) {
   return emu.store.put(scope, session);
 }
 
-export const billingPortalRoutes: Route[] = [route("POST", "/v1/billing_portal/sessions", create)];
+export const billingPortalRoutes: Route[] = [
+  route(
+    "POST",
+    "/v1/billing_portal/sessions",
+    create,
+    // `locale` is accepted and ignored (the hosted page is in English).
+    accepts<Stripe.BillingPortal.SessionCreateParams>("customer", "return_url", "locale"),
+  ),
+];

@@ -1,5 +1,5 @@
 import type Stripe from "stripe";
-import { arg, route, type ApiContext, type Route } from "../api";
+import { accepts, arg, PAGE, route, type ApiContext, type Route } from "../api";
 import type { Emulator } from "../emulator";
 import { newId } from "../ids";
 import { paginate } from "../list";
@@ -28,6 +28,7 @@ export type EmulatedCharge = Pick<
   | "payment_method"
   | "refunded"
   | "status"
+  | "transfer_data"
 >;
 export type StoredCharge = EmulatedCharge & StripeObject;
 
@@ -59,6 +60,7 @@ export function createCharge(
     | "payment_intent"
     | "payment_method"
     | "application_fee_amount"
+    | "transfer_data"
   >,
   outcome: { captured: boolean } | { failureCode: string; failureMessage: string },
 ): StoredCharge {
@@ -85,15 +87,18 @@ export function createCharge(
 }
 
 /**
- * The platform's fee on a connected account's captured charge: an `fee_…` object on the platform
+ * The platform's fee on a captured charge — a direct charge on a connected account (`scope`), or a
+ * destination charge on the platform (`transfer_data[destination]`): a `fee_…` object on the platform
  * (Stripe keeps application fees there), `application_fee.created` to the platform's endpoints.
  */
-export function takeApplicationFee(emu: Emulator, accountScope: Scope, charge: StoredCharge, amount: number) {
-  if (amount <= 0 || accountScope === PLATFORM) return;
+export function takeApplicationFee(emu: Emulator, scope: Scope, charge: StoredCharge, amount: number) {
+  const destination = charge.transfer_data?.destination;
+  const account = scope !== PLATFORM ? scope : typeof destination === "string" ? destination : destination?.id;
+  if (amount <= 0 || !account) return;
   const fee: EmulatedApplicationFee = {
     id: newId("fee"),
     object: "application_fee",
-    account: accountScope,
+    account,
     amount,
     amount_refunded: 0,
     charge: charge.id,
@@ -106,7 +111,7 @@ export function takeApplicationFee(emu: Emulator, accountScope: Scope, charge: S
   const stored = emu.store.put(PLATFORM, fee);
   charge.application_fee = fee.id;
   charge.application_fee_amount = amount;
-  emu.store.put(accountScope, charge);
+  emu.store.put(scope, charge);
   emu.emit(PLATFORM, "application_fee.created", stored);
 }
 
@@ -127,9 +132,12 @@ function listCharges(ctx: ApiContext) {
 }
 
 export const chargeRoutes: Route[] = [
-  route("GET", "/v1/charges", listCharges),
+  route("GET", "/v1/charges", listCharges, [
+    ...PAGE,
+    ...accepts<Stripe.ChargeListParams>("payment_intent", "customer"),
+  ]),
   route("GET", "/v1/charges/:id", (ctx) => ctx.emu.find(ctx.scope, arg(ctx), "charge")),
-  route("GET", "/v1/application_fees", listFees),
+  route("GET", "/v1/application_fees", listFees, [...PAGE, ...accepts<Stripe.ApplicationFeeListParams>("charge")]),
   route("GET", "/v1/application_fees/:id", (ctx) =>
     ctx.emu.find(PLATFORM, arg(ctx), "application_fee", "application fee"),
   ),

@@ -1,5 +1,5 @@
 import type Stripe from "stripe";
-import { arg, route, type ApiContext, type Route } from "../api";
+import { accepts, arg, PAGE, route, type ApiContext, type Route } from "../api";
 import type { Emulator } from "../emulator";
 import { badState, invalidParam, missingParam } from "../errors";
 import { newId } from "../ids";
@@ -161,23 +161,52 @@ function list(ctx: ApiContext) {
 }
 
 export const checkoutRoutes: Route[] = [
-  route("POST", "/v1/checkout/sessions", (ctx) => publicSession(create(ctx))),
-  route("GET", "/v1/checkout/sessions", list),
+  route(
+    "POST",
+    "/v1/checkout/sessions",
+    (ctx) => publicSession(create(ctx)),
+    accepts<Stripe.Checkout.SessionCreateParams>(
+      "mode",
+      "success_url",
+      "cancel_url",
+      "customer",
+      "customer_email",
+      "customer_creation",
+      "client_reference_id",
+      "currency",
+      "expires_at",
+      "line_items",
+      "metadata",
+      "payment_intent_data",
+      "setup_intent_data",
+      // Accepted and ignored: the hosted page is in English.
+      "locale",
+    ),
+  ),
+  route("GET", "/v1/checkout/sessions", list, [
+    ...PAGE,
+    ...accepts<Stripe.Checkout.SessionListParams>("customer", "payment_intent"),
+  ]),
   route("GET", "/v1/checkout/sessions/:id", (ctx) => publicSession(getCheckoutSession(ctx.emu, ctx.scope, arg(ctx)))),
-  route("GET", "/v1/checkout/sessions/:id/line_items", (ctx) => {
-    const session = getCheckoutSession(ctx.emu, ctx.scope, arg(ctx));
-    const data = session.emulator.lines.map((l) => ({
-      id: newId("li"),
-      object: "item",
-      amount_total: l.amount,
-      amount_subtotal: l.amount,
-      currency: session.currency,
-      description: l.description,
-      price: ctx.emu.store.get(ctx.scope, l.price),
-      quantity: l.quantity,
-    }));
-    return paginate(data, ctx.params, `/v1/checkout/sessions/${session.id}/line_items`);
-  }),
+  route(
+    "GET",
+    "/v1/checkout/sessions/:id/line_items",
+    (ctx) => {
+      const session = getCheckoutSession(ctx.emu, ctx.scope, arg(ctx));
+      const data = session.emulator.lines.map((l) => ({
+        id: newId("li"),
+        object: "item",
+        amount_total: l.amount,
+        amount_subtotal: l.amount,
+        currency: session.currency,
+        description: l.description,
+        price: ctx.emu.store.get(ctx.scope, l.price),
+        quantity: l.quantity,
+      }));
+      return paginate(data, ctx.params, `/v1/checkout/sessions/${session.id}/line_items`);
+    },
+    PAGE,
+  ),
   route("POST", "/v1/checkout/sessions/:id/expire", (ctx) => {
     const session = getCheckoutSession(ctx.emu, ctx.scope, arg(ctx));
     expireSession(ctx.emu, ctx.scope, session);

@@ -1,5 +1,5 @@
 import type Stripe from "stripe";
-import { arg, route, type ApiContext, type Route } from "../api";
+import { accepts, arg, PAGE, route, type ApiContext, type Route } from "../api";
 import { newId } from "../ids";
 import { filterCreated, paginate } from "../list";
 import type { Scope, StripeObject } from "../store";
@@ -131,9 +131,27 @@ function list(ctx: ApiContext) {
 }
 
 export const customerRoutes: Route[] = [
-  route("POST", "/v1/customers", create),
-  route("GET", "/v1/customers", list),
+  route(
+    "POST",
+    "/v1/customers",
+    create,
+    accepts<Stripe.CustomerCreateParams>(
+      "description",
+      "email",
+      "invoice_settings",
+      "metadata",
+      "name",
+      "phone",
+      "preferred_locales",
+    ),
+  ),
+  route("GET", "/v1/customers", list, [...PAGE, ...accepts<Stripe.CustomerListParams>("created", "email")]),
   route("GET", "/v1/customers/:id", (ctx) => getCustomer(ctx.emu, ctx.scope, arg(ctx), "id")),
-  route("POST", "/v1/customers/:id", update),
+  route(
+    "POST",
+    "/v1/customers/:id",
+    update,
+    accepts<Stripe.CustomerUpdateParams>("description", "email", "invoice_settings", "metadata", "name", "phone"),
+  ),
   route("DELETE", "/v1/customers/:id", remove),
 ];

@@ -1,4 +1,5 @@
-import { arg, route, type ApiContext, type Route } from "../api";
+import type Stripe from "stripe";
+import { accepts, arg, PAGE, route, type ApiContext, type Route } from "../api";
 import { filterCreated, paginate } from "../list";
 
 function list(ctx: ApiContext) {
@@ -13,6 +14,6 @@ function list(ctx: ApiContext) {
 }
 
 export const eventRoutes: Route[] = [
-  route("GET", "/v1/events", list),
+  route("GET", "/v1/events", list, [...PAGE, ...accepts<Stripe.EventListParams>("type", "types", "created")]),
   route("GET", "/v1/events/:id", (ctx) => ctx.emu.find(ctx.scope, arg(ctx), "event")),
 ];

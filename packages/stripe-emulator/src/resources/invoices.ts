@@ -1,5 +1,5 @@
 import type Stripe from "stripe";
-import { arg, route, type ApiContext, type Route } from "../api";
+import { accepts, arg, PAGE, route, type ApiContext, type Route } from "../api";
 import { RETRY_SCHEDULE_DAYS, DAYS } from "../billing/periods";
 import type { Emulator } from "../emulator";
 import { badState, StripeApiError } from "../errors";
@@ -362,6 +362,13 @@ function pay(ctx: ApiContext) {
   if (invoice.status === "draft") finalizeInvoice(emu, scope, invoice);
   const pm = params.str("payment_method");
   const result = payInvoice(emu, scope, invoice, { ...(pm ? { paymentMethod: pm } : {}), automatic: false });
+  if (result === "requires_action")
+    throw new StripeApiError(402, {
+      type: "card_error",
+      code: "invoice_payment_intent_requires_action",
+      message:
+        "This payment requires additional user action before it can be completed successfully. Payment can be completed using the PaymentIntent associated with the invoice.",
+    });
   if (result === "failed") {
     const pi = invoicePaymentIntent(emu, scope, invoice);
     const error = pi?.last_payment_error;
@@ -398,9 +405,12 @@ export function registerInvoiceVirtualFields(emu: Emulator) {
 }
 
 export const invoiceRoutes: Route[] = [
-  route("GET", "/v1/invoices", list),
+  route("GET", "/v1/invoices", list, [
+    ...PAGE,
+    ...accepts<Stripe.InvoiceListParams>("customer", "subscription", "status", "created"),
+  ]),
   route("GET", "/v1/invoices/:id", (ctx) => getInvoice(ctx.emu, ctx.scope, arg(ctx))),
-  route("POST", "/v1/invoices/:id/pay", pay),
+  route("POST", "/v1/invoices/:id/pay", pay, accepts<Stripe.InvoicePayParams>("payment_method")),
   route("POST", "/v1/invoices/:id/finalize", (ctx) => {
     const invoice = getInvoice(ctx.emu, ctx.scope, arg(ctx));
     finalizeInvoice(ctx.emu, ctx.scope, invoice);
@@ -411,16 +421,26 @@ export const invoiceRoutes: Route[] = [
     voidInvoice(ctx.emu, ctx.scope, invoice);
     return invoice;
   }),
-  route("GET", "/v1/invoice_payments", (ctx) => {
-    let items = ctx.emu.store.all(ctx.scope, "invoice_payment");
-    const invoice = ctx.params.str("invoice");
-    if (invoice) items = items.filter((p) => p.invoice === invoice);
-    return paginate(items, ctx.params, "/v1/invoice_payments", "invoice_payment");
-  }),
-  route("GET", "/v1/invoiceitems", (ctx) => {
-    let items = ctx.emu.store.all(ctx.scope, "invoiceitem");
-    const customer = ctx.params.str("customer");
-    if (customer) items = items.filter((i) => i.customer === customer);
-    return paginate(items, ctx.params, "/v1/invoiceitems", "invoiceitem");
-  }),
+  route(
+    "GET",
+    "/v1/invoice_payments",
+    (ctx) => {
+      let items = ctx.emu.store.all(ctx.scope, "invoice_payment");
+      const invoice = ctx.params.str("invoice");
+      if (invoice) items = items.filter((p) => p.invoice === invoice);
+      return paginate(items, ctx.params, "/v1/invoice_payments", "invoice_payment");
+    },
+    [...PAGE, ...accepts<Stripe.InvoicePaymentListParams>("invoice")],
+  ),
+  route(
+    "GET",
+    "/v1/invoiceitems",
+    (ctx) => {
+      let items = ctx.emu.store.all(ctx.scope, "invoiceitem");
+      const customer = ctx.params.str("customer");
+      if (customer) items = items.filter((i) => i.customer === customer);
+      return paginate(items, ctx.params, "/v1/invoiceitems", "invoiceitem");
+    },
+    [...PAGE, ...accepts<Stripe.InvoiceItemListParams>("customer")],
+  ),
 ];

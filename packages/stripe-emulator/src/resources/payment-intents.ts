@@ -1,13 +1,14 @@
 import type Stripe from "stripe";
-import { arg, route, type ApiContext, type Route } from "../api";
+import { accepts, arg, PAGE, route, type ApiContext, type Route } from "../api";
 import { DECLINES, type Decline } from "../cards";
 import { clone, type Emulator } from "../emulator";
-import { badState, invalidParam, StripeApiError } from "../errors";
+import { badState, invalidParam, invalidRequest, StripeApiError } from "../errors";
 import { idOf, newId, randomToken } from "../ids";
 import { filterCreated, paginate } from "../list";
 import type { Params } from "../params";
 import { PLATFORM, type Scope, type StripeObject } from "../store";
 import { createCharge, takeApplicationFee, type StoredCharge } from "./charges";
+import { getAccount } from "./accounts";
 import { getCustomer } from "./customers";
 import { resolvePaymentMethod } from "./payment-methods";
 
@@ -116,6 +117,9 @@ export function attemptPayment(
     payment_intent: pi.id,
     payment_method: pmId,
     application_fee_amount: null,
+    transfer_data: pi.transfer_data?.destination
+      ? { amount: pi.transfer_data.amount ?? null, destination: idOf(pi.transfer_data.destination) }
+      : null,
   };
   if (outcome !== "success") {
     const charge = createCharge(emu, scope, fields, { failureCode: outcome.code, failureMessage: outcome.message });
@@ -229,6 +233,20 @@ function create(ctx: ApiContext) {
   const pmParam = params.str("payment_method");
   const pm = pmParam ? resolvePaymentMethod(emu, scope, pmParam) : undefined;
   const transfer = params.obj("transfer_data");
+  const destination = transfer?.reqStr("destination");
+  if (transfer && scope !== PLATFORM)
+    throw invalidParam(
+      "transfer_data",
+      "Destination charges are made on the platform, without a Stripe-Account header.",
+    );
+  if (destination) getAccount(emu, destination, "transfer_data[destination]");
+  const transferAmount = transfer?.int("amount", { min: 1 });
+  if (transferAmount !== undefined && params.has("application_fee_amount"))
+    throw invalidRequest(
+      "You may only specify one of these parameters: application_fee_amount, transfer_data[amount].",
+    );
+  if (transferAmount !== undefined && transferAmount > amount)
+    throw invalidParam("transfer_data[amount]", "The transfer amount cannot be greater than the amount.");
   const pi = newPaymentIntent(emu, scope, {
     amount,
     currency,
@@ -241,7 +259,9 @@ function create(ctx: ApiContext) {
     application_fee_amount: readFee(params, scope, amount),
     receipt_email: params.str("receipt_email") ?? null,
     setup_future_usage: params.enum("setup_future_usage", ["off_session", "on_session"] as const) ?? null,
-    transfer_data: transfer ? { destination: transfer.reqStr("destination") } : null,
+    transfer_data: destination
+      ? { destination, ...(transferAmount !== undefined ? { amount: transferAmount } : {}) }
+      : null,
   });
   if (params.bool("confirm")) {
     const offSession = params.bool("off_session") ?? false;
@@ -358,18 +378,64 @@ function list(ctx: ApiContext) {
 const REASONS = ["abandoned", "duplicate", "fraudulent", "requested_by_customer"] as const;
 
 export const paymentIntentRoutes: Route[] = [
-  route("POST", "/v1/payment_intents", create),
-  route("GET", "/v1/payment_intents", list),
-  route("GET", "/v1/payment_intents/:id", (ctx) => getPaymentIntent(ctx.emu, ctx.scope, arg(ctx))),
-  route("POST", "/v1/payment_intents/:id", update),
-  route("POST", "/v1/payment_intents/:id/confirm", confirm),
-  route("POST", "/v1/payment_intents/:id/capture", capture),
-  route("POST", "/v1/payment_intents/:id/cancel", (ctx) =>
-    cancelPaymentIntent(
-      ctx.emu,
-      ctx.scope,
-      getPaymentIntent(ctx.emu, ctx.scope, arg(ctx)),
-      ctx.params.enum("cancellation_reason", REASONS) ?? null,
+  route(
+    "POST",
+    "/v1/payment_intents",
+    create,
+    accepts<Stripe.PaymentIntentCreateParams>(
+      "amount",
+      "currency",
+      "customer",
+      "description",
+      "metadata",
+      "payment_method",
+      "capture_method",
+      "application_fee_amount",
+      "receipt_email",
+      "setup_future_usage",
+      "transfer_data",
+      "confirm",
+      "off_session",
+      "return_url",
+      // Accepted and ignored: the emulator has card payment methods only and no statements.
+      "automatic_payment_methods",
+      "statement_descriptor",
+      "statement_descriptor_suffix",
     ),
+  ),
+  route("GET", "/v1/payment_intents", list, [
+    ...PAGE,
+    ...accepts<Stripe.PaymentIntentListParams>("customer", "created"),
+  ]),
+  route("GET", "/v1/payment_intents/:id", (ctx) => getPaymentIntent(ctx.emu, ctx.scope, arg(ctx))),
+  route(
+    "POST",
+    "/v1/payment_intents/:id",
+    update,
+    accepts<Stripe.PaymentIntentUpdateParams>("amount", "metadata", "payment_method", "description"),
+  ),
+  route(
+    "POST",
+    "/v1/payment_intents/:id/confirm",
+    confirm,
+    accepts<Stripe.PaymentIntentConfirmParams>("payment_method", "off_session", "return_url"),
+  ),
+  route(
+    "POST",
+    "/v1/payment_intents/:id/capture",
+    capture,
+    accepts<Stripe.PaymentIntentCaptureParams>("amount_to_capture", "application_fee_amount"),
+  ),
+  route(
+    "POST",
+    "/v1/payment_intents/:id/cancel",
+    (ctx) =>
+      cancelPaymentIntent(
+        ctx.emu,
+        ctx.scope,
+        getPaymentIntent(ctx.emu, ctx.scope, arg(ctx)),
+        ctx.params.enum("cancellation_reason", REASONS) ?? null,
+      ),
+    accepts<Stripe.PaymentIntentCancelParams>("cancellation_reason"),
   ),
 ];

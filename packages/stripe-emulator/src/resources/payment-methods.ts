@@ -1,5 +1,5 @@
 import type Stripe from "stripe";
-import { arg, route, type ApiContext, type Route } from "../api";
+import { accepts, arg, PAGE, route, type ApiContext, type Route } from "../api";
 import { cardError, checkExpiry, MAGIC_PAYMENT_METHODS, readCardNumber, type CardDetails } from "../cards";
 import type { Emulator } from "../emulator";
 import { invalidParam, invalidRequest, resourceMissing } from "../errors";
@@ -190,11 +190,22 @@ function list(ctx: ApiContext, customerId?: string) {
 }
 
 export const paymentMethodRoutes: Route[] = [
-  route("POST", "/v1/payment_methods", create),
-  route("GET", "/v1/payment_methods", (ctx) => list(ctx)),
+  route(
+    "POST",
+    "/v1/payment_methods",
+    create,
+    accepts<Stripe.PaymentMethodCreateParams>("type", "card", "billing_details", "metadata"),
+  ),
+  route("GET", "/v1/payment_methods", (ctx) => list(ctx), [
+    ...PAGE,
+    ...accepts<Stripe.PaymentMethodListParams>("customer", "type"),
+  ]),
   route("GET", "/v1/payment_methods/:id", (ctx) => resolvePaymentMethod(ctx.emu, ctx.scope, arg(ctx), "id")),
-  route("POST", "/v1/payment_methods/:id", update),
-  route("POST", "/v1/payment_methods/:id/attach", attach),
+  route("POST", "/v1/payment_methods/:id", update, accepts<Stripe.PaymentMethodUpdateParams>("metadata", "card")),
+  route("POST", "/v1/payment_methods/:id/attach", attach, accepts<Stripe.PaymentMethodAttachParams>("customer")),
   route("POST", "/v1/payment_methods/:id/detach", detach),
-  route("GET", "/v1/customers/:id/payment_methods", (ctx) => list(ctx, arg(ctx))),
+  route("GET", "/v1/customers/:id/payment_methods", (ctx) => list(ctx, arg(ctx)), [
+    ...PAGE,
+    ...accepts<Stripe.CustomerListPaymentMethodsParams>("type"),
+  ]),
 ];

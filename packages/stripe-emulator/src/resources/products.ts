@@ -1,5 +1,5 @@
 import type Stripe from "stripe";
-import { arg, route, type ApiContext, type Route } from "../api";
+import { accepts, arg, PAGE, route, type ApiContext, type Route } from "../api";
 import type { Emulator } from "../emulator";
 import { invalidParam } from "../errors";
 import { newId } from "../ids";
@@ -182,12 +182,41 @@ function listProducts(ctx: ApiContext) {
 }
 
 export const productRoutes: Route[] = [
-  route("POST", "/v1/products", (ctx) => createProduct(ctx.emu, ctx.scope, ctx.params)),
-  route("GET", "/v1/products", listProducts),
+  route(
+    "POST",
+    "/v1/products",
+    (ctx) => createProduct(ctx.emu, ctx.scope, ctx.params),
+    accepts<Stripe.ProductCreateParams>("id", "name", "active", "description", "images", "metadata", "url"),
+  ),
+  route("GET", "/v1/products", listProducts, [...PAGE, ...accepts<Stripe.ProductListParams>("active")]),
   route("GET", "/v1/products/:id", (ctx) => ctx.emu.find(ctx.scope, arg(ctx), "product")),
-  route("POST", "/v1/products/:id", updateProduct),
-  route("POST", "/v1/prices", (ctx) => createPrice(ctx.emu, ctx.scope, ctx.params)),
-  route("GET", "/v1/prices", listPrices),
+  route(
+    "POST",
+    "/v1/products/:id",
+    updateProduct,
+    accepts<Stripe.ProductUpdateParams>("name", "description", "active", "metadata", "default_price"),
+  ),
+  route(
+    "POST",
+    "/v1/prices",
+    (ctx) => createPrice(ctx.emu, ctx.scope, ctx.params),
+    accepts<Stripe.PriceCreateParams>(
+      "product",
+      "product_data",
+      "unit_amount",
+      "currency",
+      "recurring",
+      "active",
+      "lookup_key",
+      "metadata",
+      "nickname",
+      "tax_behavior",
+    ),
+  ),
+  route("GET", "/v1/prices", listPrices, [
+    ...PAGE,
+    ...accepts<Stripe.PriceListParams>("product", "active", "type", "lookup_keys"),
+  ]),
   route("GET", "/v1/prices/:id", (ctx) => getPrice(ctx.emu, ctx.scope, arg(ctx), "id")),
-  route("POST", "/v1/prices/:id", updatePrice),
+  route("POST", "/v1/prices/:id", updatePrice, accepts<Stripe.PriceUpdateParams>("active", "metadata", "nickname")),
 ];

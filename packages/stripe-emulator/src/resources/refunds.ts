@@ -1,5 +1,5 @@
 import type Stripe from "stripe";
-import { arg, route, type ApiContext, type Route } from "../api";
+import { accepts, arg, PAGE, route, type ApiContext, type Route } from "../api";
 import { badState, invalidParam, invalidRequest } from "../errors";
 import { idOf, newId } from "../ids";
 import { paginate } from "../list";
@@ -73,7 +73,12 @@ function list(ctx: ApiContext) {
 }
 
 export const refundRoutes: Route[] = [
-  route("POST", "/v1/refunds", create),
-  route("GET", "/v1/refunds", list),
+  route(
+    "POST",
+    "/v1/refunds",
+    create,
+    accepts<Stripe.RefundCreateParams>("payment_intent", "charge", "amount", "metadata", "reason"),
+  ),
+  route("GET", "/v1/refunds", list, [...PAGE, ...accepts<Stripe.RefundListParams>("payment_intent", "charge")]),
   route("GET", "/v1/refunds/:id", (ctx) => ctx.emu.find(ctx.scope, arg(ctx), "refund")),
 ];

@@ -1,5 +1,5 @@
 import type Stripe from "stripe";
-import { arg, route, type ApiContext, type Route } from "../api";
+import { accepts, arg, PAGE, route, type ApiContext, type Route } from "../api";
 import { cardError } from "../cards";
 import { clone, type Emulator } from "../emulator";
 import { badState, StripeApiError } from "../errors";
@@ -173,9 +173,29 @@ function list(ctx: ApiContext) {
 }
 
 export const setupIntentRoutes: Route[] = [
-  route("POST", "/v1/setup_intents", create),
-  route("GET", "/v1/setup_intents", list),
+  route(
+    "POST",
+    "/v1/setup_intents",
+    create,
+    accepts<Stripe.SetupIntentCreateParams>(
+      "customer",
+      "description",
+      "metadata",
+      "payment_method",
+      "usage",
+      "confirm",
+      "return_url",
+      // Accepted and ignored: the emulator has card payment methods only.
+      "automatic_payment_methods",
+    ),
+  ),
+  route("GET", "/v1/setup_intents", list, [...PAGE, ...accepts<Stripe.SetupIntentListParams>("customer")]),
   route("GET", "/v1/setup_intents/:id", (ctx) => getSetupIntent(ctx.emu, ctx.scope, arg(ctx))),
-  route("POST", "/v1/setup_intents/:id/confirm", confirm),
-  route("POST", "/v1/setup_intents/:id/cancel", cancel),
+  route(
+    "POST",
+    "/v1/setup_intents/:id/confirm",
+    confirm,
+    accepts<Stripe.SetupIntentConfirmParams>("payment_method", "return_url"),
+  ),
+  route("POST", "/v1/setup_intents/:id/cancel", cancel, accepts<Stripe.SetupIntentCancelParams>("cancellation_reason")),
 ];
