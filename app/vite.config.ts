@@ -13,7 +13,7 @@ declare module "@remix-run/node" {
  * `*.server.ts` modules from the client build; this plugin fails the client build if any other
  * `@kiln/*` import survives, except the browser-safe schema modules.
  */
-const BROWSER_SAFE = [/^@kiln\/auth\/schemas$/];
+const BROWSER_SAFE = [/^@kiln\/auth\/schemas$/, /^@kiln\/capacity\/schemas$/, /^@kiln\/compliance\/disclosure$/];
 function serverPackagesStayOnServer(): Plugin {
   return {
     name: "kiln:server-packages-stay-on-server",

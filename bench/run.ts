@@ -8,6 +8,7 @@ import { writeResults, printSummary, type Bench, type BenchResult } from "./lib"
 /** Every bench, by name. Add new ones here. */
 const benches: Record<string, () => Promise<{ default: Bench }>> = {
   "embedded-vs-server": () => import("./embedded-vs-server"),
+  allocation: () => import("./allocation"),
 };
 
 async function main(): Promise<number> {

@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { validateApiToken } from "@kiln/auth";
-import type { ApiScope } from "@kiln/auth/schemas";
+import { API_SCOPES, type ApiScope } from "@kiln/auth/schemas";
 import { AppError } from "@kiln/core";
 import type { z } from "zod";
 import type { KilnLoadContext } from "./context.server";
@@ -20,7 +20,7 @@ export interface ApiCaller {
   via: "token" | "session";
 }
 
-const ALL_SCOPES: readonly ApiScope[] = ["me:read", "tokens:read", "tokens:write"];
+const ALL_SCOPES: readonly ApiScope[] = API_SCOPES;
 
 /** A bearer token wins over the cookie; a signed-in browser session may use every scope. */
 export async function authenticate(request: Request, context: ApiContext): Promise<ApiCaller> {

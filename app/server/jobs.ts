@@ -1,9 +1,17 @@
 import { writeAllCheckpoints } from "@kiln/audit";
 import { deleteExpiredAuthRows } from "@kiln/auth";
+import { eraseExpiredConsentData, rereviewLiveTiers } from "@kiln/compliance";
 import type { Config } from "@kiln/core";
 import type { Runtime } from "@kiln/db";
 import { createJobs, QUEUES, type Jobs } from "@kiln/jobs";
 import { deliverOutbox, type MailTransport } from "@kiln/mail";
+import { renderOrderPage } from "../app/compliance.server";
+
+/** Compliance (issue 4): daily re-review of live tiers when rules change, and consent retention. */
+const COMPLIANCE_QUEUES = {
+  rereview: "compliance-rereview",
+  consentRetention: "compliance-consent-retention",
+} as const;
 
 /**
  * The background work of this issue, registered on pg-boss: email outbox delivery (every minute and
@@ -30,6 +38,15 @@ export async function startWorkers(rt: Runtime, config: Config, transport: MailT
   await jobs.register(QUEUES.authCleanup, async () => {
     await deleteExpiredAuthRows(rt);
   });
+  await jobs.register(COMPLIANCE_QUEUES.rereview, async () => {
+    const { requeued } = await rereviewLiveTiers(rt, renderOrderPage);
+    if (requeued.length) console.info(`[kiln] compliance: ${requeued.length} terms version(s) back in review`);
+  });
+  await jobs.register(COMPLIANCE_QUEUES.consentRetention, async () => {
+    await eraseExpiredConsentData(rt);
+  });
+  await jobs.schedule(COMPLIANCE_QUEUES.rereview, "5 0 * * *");
+  await jobs.schedule(COMPLIANCE_QUEUES.consentRetention, "35 3 * * *");
   await jobs.schedule(QUEUES.emailOutbox, "* * * * *");
   await jobs.schedule(QUEUES.authCleanup, "17 3 * * *");
   await jobs.schedule(QUEUES.auditCheckpoint, "0 * * * *");

@@ -17,6 +17,7 @@ import { DEMO_PASSWORD, DEMO_USERS, isDatabaseEmpty, seedDemo } from "@kiln/seed
 import { startStripeEmulator, type StripeEmulator } from "@kiln/stripe-emulator";
 import { createAppLoadContext, type AppServices } from "../app/context.server";
 import { clearSessionCookie, sessionCookie } from "../app/session.server";
+import { renderOrderPage } from "../app/compliance.server";
 import { outboxNotifier, startSender, startWorkers } from "./jobs";
 import { csrfMiddleware, requestFacts, securityHeadersMiddleware, trustProxy } from "./security";
 
@@ -53,7 +54,7 @@ async function main() {
   const rt: Runtime = { database, clock: systemClock };
   await migrateDatabase(database);
   if (config.demoSeed && !config.isProduction && (await isDatabaseEmpty(rt))) {
-    const seeded = await seedDemo(rt);
+    const seeded = await seedDemo(rt, { renderOrderPage });
     console.log(`[kiln] empty database: seeded the demo (${seeded.coops} co-ops, ${seeded.users} users)`);
   }
   const transport = createMailTransport({ smtpUrl: config.smtpUrl, mailDir: config.mailDir, from: config.mailFrom });

@@ -10,6 +10,8 @@ export interface TenantContext {
   creatorId?: string | null;
   /** The role the user acts in (e.g. "coop_admin"); policies may read it. */
   role?: string | null;
+  /** The factory a factory operator acts for (capacity policies read it as kiln.factory_id). */
+  factoryId?: string | null;
 }
 
 /** What every package operation needs: the database and the clock. */
@@ -32,6 +34,7 @@ async function run<T>(rt: Runtime, role: "kiln_app" | "kiln_system", ctx: Tenant
         set_config('kiln.coop_id', ${ctx.coopId ?? ""}, true),
         set_config('kiln.creator_id', ${ctx.creatorId ?? ""}, true),
         set_config('kiln.role', ${ctx.role ?? ""}, true),
+        set_config('kiln.factory_id', ${ctx.factoryId ?? ""}, true),
         set_config('kiln.now', ${rt.clock.now().toISOString()}, true)`);
       // Superusers bypass RLS even when forced, and the embedded server logs everyone in as one:
       // switch to a role that is held to the policies, for this transaction only.

@@ -29,6 +29,19 @@ const TABLES: Record<string, { key: string[] }> = {
   audit_log: { key: ["coop_id", "seq"] },
   audit_personal_data: { key: ["id"] },
   email_outbox: { key: ["id"] },
+  capacity_windows: { key: ["id"] },
+  capacity_requests: { key: ["id"] },
+  allocation_runs: { key: ["id"] },
+  allocations: { key: ["id"] },
+  allocation_outcomes: { key: ["id"] },
+  batch_progress: { key: ["allocation_id"] },
+  subscription_tiers: { key: ["id"] },
+  terms_versions: { key: ["id"] },
+  compliance_evaluations: { key: ["id"] },
+  terms_reviews: { key: ["id"] },
+  compliance_waivers: { key: ["id"] },
+  compliance_settings: { key: ["coop_id"] },
+  consents: { key: ["id"] },
 };
 
 function mutateUnique(table: string, row: Row): Row {
@@ -82,6 +95,43 @@ beforeAll(async () => {
     );
     await tx.execute(sql`insert into email_outbox (coop_id, to_address, subject, text_body, template)
       values (${b.coop.id}, 'b@example.test', 'Hello', 'Hello B', 'test')`);
+    // Capacity pool (issue 7): a window, a request, a run with one allocation and its outcome.
+    await tx.execute(sql`insert into capacity_windows (coop_id, factory_id, capability, period, units)
+      values (${b.coop.id}, ${b.factory.id}, 'screenprint', '2030-W10', 100)`);
+    const [request] = await tx.execute<{
+      id: string;
+    }>(sql`insert into capacity_requests (coop_id, creator_id, capability, period, units)
+      values (${b.coop.id}, ${b.creator.id}, 'screenprint', '2030-W10', 40) returning id`);
+    const [run] = await tx.execute<{ id: string }>(sql`insert into allocation_runs (coop_id, period, inputs, summary)
+      values (${b.coop.id}, '2030-W10', '{}'::jsonb, '{}'::jsonb) returning id`);
+    const [allocation] = await tx.execute<{
+      id: string;
+    }>(sql`insert into allocations (coop_id, run_id, method, request_id, creator_id, factory_id, capability, period, units, is_locked)
+      values (${b.coop.id}, ${run!.id}, 'fair', ${request!.id}, ${b.creator.id}, ${b.factory.id}, 'screenprint', '2030-W10', 40, true) returning id`);
+    await tx.execute(sql`insert into batch_progress (allocation_id, coop_id, factory_id, creator_id, started_at)
+      values (${allocation!.id}, ${b.coop.id}, ${b.factory.id}, ${b.creator.id}, ${now})`);
+    await tx.execute(sql`insert into allocation_outcomes (coop_id, run_id, method, request_id, creator_id, requested_units, allocated_units, fair_share, bound_by, explanation, is_locked)
+      values (${b.coop.id}, ${run!.id}, 'fair', ${request!.id}, ${b.creator.id}, 40, 40, 40, 'request', '{"parts":[]}'::jsonb, true)`);
+    // Compliance (issue 4): a tier, a terms version in review with a run, a decision, a waiver, settings, a consent.
+    const [tier] = await tx.execute<{
+      id: string;
+    }>(sql`insert into subscription_tiers (coop_id, creator_id, name, jurisdictions)
+      values (${b.coop.id}, ${b.creator.id}, 'B tier', '{DE}') returning id`);
+    const [tv] = await tx.execute<{
+      id: string;
+    }>(sql`insert into terms_versions (coop_id, creator_id, tier_id, version, status, terms, content_hash)
+      values (${b.coop.id}, ${b.creator.id}, ${tier!.id}, 1, 'approved', '{}'::jsonb, ${"a".repeat(64)}) returning id`);
+    await tx.execute(sql`insert into compliance_evaluations (coop_id, creator_id, terms_version_id, fingerprint, findings, failing)
+      values (${b.coop.id}, ${b.creator.id}, ${tv!.id}, 'fp', '[]'::jsonb, 0)`);
+    await tx.execute(sql`insert into terms_reviews (coop_id, creator_id, terms_version_id, reviewer_id, decision)
+      values (${b.coop.id}, ${b.creator.id}, ${tv!.id}, ${b.reviewer.id}, 'approve')`);
+    await tx.execute(sql`insert into compliance_waivers (coop_id, creator_id, tier_id, jurisdiction, rule_id, reason, expires_at, created_by)
+      values (${b.coop.id}, ${b.creator.id}, ${tier!.id}, 'DE', 'X-D4', 'a reason long enough', ${later}, ${b.reviewer.id})`);
+    await tx.execute(sql`insert into compliance_settings (coop_id, required_approvals) values (${b.coop.id}, 2)`);
+    await tx.execute(sql`insert into consents (coop_id, creator_id, member_user_id, tier_id, terms_version_id, terms_hash, disclosure_hash,
+        disclosure_text, button_label, checkboxes, price_shown, jurisdiction, locale, consented_at, retain_until)
+      values (${b.coop.id}, ${b.creator.id}, ${b.member.id}, ${tier!.id}, ${tv!.id}, 'h', 'd', 'text', 'Order with obligation to pay',
+        '[]'::jsonb, '{"amountMinor":900,"currency":"EUR","interval":"month"}'::jsonb, 'DE', 'de', ${now}, ${later})`);
   });
   foreign = {};
   await withSystem(rt, "test-fixture", async (tx) => {
@@ -95,7 +145,25 @@ beforeAll(async () => {
     await pick("factories", sql`id = ${b.factory.id}`);
     await pick("users", sql`id = ${b.admin.id}`);
     await pick("role_assignments", sql`user_id = ${b.owner.id}`);
-    for (const t of ["invitations", "audit_personal_data", "email_outbox", "audit_log"])
+    for (const t of [
+      "invitations",
+      "audit_personal_data",
+      "email_outbox",
+      "audit_log",
+      "capacity_windows",
+      "capacity_requests",
+      "allocation_runs",
+      "allocations",
+      "allocation_outcomes",
+      "batch_progress",
+      "subscription_tiers",
+      "terms_versions",
+      "compliance_evaluations",
+      "terms_reviews",
+      "compliance_waivers",
+      "compliance_settings",
+      "consents",
+    ])
       await pick(t, sql`coop_id = ${b.coop.id}`);
     for (const t of ["sessions", "api_tokens", "user_tokens"]) await pick(t, sql`user_id = ${b.admin.id}`);
     await pick("rate_limits", sql`key = ${`sign-in:${b.admin.id}`}`);
@@ -104,7 +172,12 @@ beforeAll(async () => {
     "co-op admin of A": { userId: a.admin.id, coopId: a.coop.id, role: "coop_admin" },
     "compliance reviewer of A": { userId: a.reviewer.id, coopId: a.coop.id, role: "compliance_reviewer" },
     "creator owner in A": { userId: a.owner.id, coopId: a.coop.id, creatorId: a.creator.id, role: "creator_owner" },
-    "factory operator in A": { userId: a.operator.id, coopId: a.coop.id, role: "factory_operator" },
+    "factory operator in A": {
+      userId: a.operator.id,
+      coopId: a.coop.id,
+      role: "factory_operator",
+      factoryId: a.factory.id,
+    },
     member: { userId: a.member.id },
     "anonymous visitor": {},
   };

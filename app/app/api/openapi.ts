@@ -8,6 +8,8 @@ import {
   TokenListResponseSchema,
   UserSchema,
 } from "./schemas";
+import { capacityPaths, registerCapacitySchemas } from "./openapi-capacity";
+import { complianceComponents, compliancePaths } from "./openapi-compliance";
 
 /** The OpenAPI 3.1 document of /api/v1, generated from the same zod schemas the endpoints use. */
 export function buildOpenApiDocument(serverUrl: string) {
@@ -19,6 +21,8 @@ export function buildOpenApiDocument(serverUrl: string) {
   registry.add(TokenListResponseSchema, { id: "TokenList" });
   registry.add(TokenCreatedResponseSchema, { id: "TokenCreated" });
   registry.add(CreateApiTokenSchema, { id: "CreateApiToken" });
+  registerCapacitySchemas(registry);
+  for (const [schema, id] of complianceComponents) registry.add(schema, { id });
   const { schemas } = z.toJSONSchema(registry, {
     target: "draft-2020-12",
     io: "input",
@@ -81,6 +85,8 @@ export function buildOpenApiDocument(serverUrl: string) {
           responses: { "204": { description: "Revoked" }, ...errors(401, 403, 404) },
         },
       },
+      ...capacityPaths({ ref, errors, secured }),
+      ...compliancePaths({ json, errors, secured, ref }),
     },
     components: {
       schemas,

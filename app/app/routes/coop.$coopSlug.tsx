@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { useActionData, useLoaderData } from "@remix-run/react";
+import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { ROLE_NAMES } from "@kiln/auth/schemas";
 import { requireMembership } from "../auth.server";
 import { Invitations } from "../components/invitations";
@@ -54,6 +54,9 @@ export default function CoopAdminHome() {
           </ul>
         )}
         <h2>{t("coop.factories")}</h2>
+        <p>
+          <Link to={`/coop/${coop.slug}/capacity`}>{t("capacity.nav")}</Link>
+        </p>
         {directory.factories.length === 0 ? (
           <p className="empty">{t("coop.factoriesEmpty")}</p>
         ) : (

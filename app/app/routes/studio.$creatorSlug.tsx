@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { useActionData, useLoaderData } from "@remix-run/react";
+import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { isCreatorRole, requireMembership, type Membership } from "../auth.server";
 import { Invitations } from "../components/invitations";
 import { notFound } from "../errors.server";
@@ -40,6 +40,12 @@ export default function StudioHome() {
       <section className="card">
         <h1>{t("studio.title", { name: creator.displayName })}</h1>
         <p className="muted">{t("studio.coop", { coop: coop.name })}</p>
+        <p>
+          <Link to={`/studio/${creator.slug}/capacity`}>{t("capacity.nav")}</Link>
+        </p>
+        <p>
+          <Link to={`/studio/${creator.slug}/tiers`}>{t("tiers.nav")}</Link>
+        </p>
         <h2>{t("studio.products")}</h2>
         <p className="empty">{t("studio.productsEmpty")}</p>
       </section>

@@ -86,3 +86,60 @@ export const auditPersonalDataPolicies = (table: string) => [
     using: sql`coop_id = kiln_coop_id() and kiln_role() in ('coop_admin', 'compliance_reviewer')`,
   }),
 ];
+
+/** The factory a factory operator acts for (transaction-local `kiln.factory_id`, see db/src/tenant.ts). */
+export const factoryIdSetting = sql`nullif(current_setting('kiln.factory_id', true), '')::uuid`;
+
+const isCoopAdmin = sql`coop_id = kiln_coop_id() and kiln_role() = 'coop_admin'`;
+
+/** Co-op admins may read and write the co-op's rows of this table. */
+export const coopAdminPolicy = (table: string) =>
+  pgPolicy(`${table}_coop_admin`, {
+    as: "permissive",
+    for: "all",
+    to: kilnApp,
+    using: isCoopAdmin,
+    withCheck: isCoopAdmin,
+  });
+
+/** Read-only access for the co-op's contexts in the given roles. */
+export const coopReadPolicy = (table: string, roles: readonly string[]) =>
+  pgPolicy(`${table}_coop_read`, {
+    as: "permissive",
+    for: "select",
+    to: kilnApp,
+    using: sql`coop_id = kiln_coop_id() and kiln_role() in (${sql.raw(roles.map((r) => `'${r}'`).join(", "))})`,
+  });
+
+/** A creator team's own rows (the context names the creator): read only, or read and write. */
+export const ownCreatorPolicy = (table: string, access: "select" | "all") => {
+  const rule = sql`coop_id = kiln_coop_id() and kiln_creator_id() is not null and creator_id = kiln_creator_id() and kiln_role() in ('creator_owner', 'creator_staff')`;
+  return pgPolicy(`${table}_own_creator`, {
+    as: "permissive",
+    for: access,
+    to: kilnApp,
+    using: rule,
+    ...(access === "all" ? { withCheck: rule } : {}),
+  });
+};
+
+/** A factory operator reads the rows of the factory named by `kiln.factory_id`, nothing else. */
+export const factoryOperatorReadPolicy = (table: string) =>
+  pgPolicy(`${table}_factory_operator`, {
+    as: "permissive",
+    for: "select",
+    to: kilnApp,
+    using: sql`coop_id = kiln_coop_id() and kiln_role() = 'factory_operator' and factory_id = ${factoryIdSetting}`,
+  });
+
+/** A factory operator reads and writes the rows of their own factory (e.g. batch progress). */
+export const factoryOperatorWritePolicy = (table: string) => {
+  const rule = sql`coop_id = kiln_coop_id() and kiln_role() = 'factory_operator' and factory_id = ${factoryIdSetting}`;
+  return pgPolicy(`${table}_factory_operator_write`, {
+    as: "permissive",
+    for: "all",
+    to: kilnApp,
+    using: rule,
+    withCheck: rule,
+  });
+};

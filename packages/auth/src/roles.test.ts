@@ -27,7 +27,7 @@ describe("memberships", () => {
   });
 
   it("turns a membership into the tenant context RLS reads", async () => {
-    const { coop, creator, owner, admin, operator } = await createCoopWithPeople(rt);
+    const { coop, creator, factory, owner, admin, operator } = await createCoopWithPeople(rt);
     const [ownerMembership] = await getMemberships(rt, owner.id);
     const [adminMembership] = await getMemberships(rt, admin.id);
     const [operatorMembership] = await getMemberships(rt, operator.id);
@@ -36,18 +36,21 @@ describe("memberships", () => {
       coopId: coop.id,
       creatorId: creator.id,
       role: "creator_owner",
+      factoryId: null,
     });
     expect(tenantContextFor(admin.id, adminMembership!)).toEqual({
       userId: admin.id,
       coopId: coop.id,
       creatorId: null,
       role: "coop_admin",
+      factoryId: null,
     });
     expect(tenantContextFor(operator.id, operatorMembership!)).toEqual({
       userId: operator.id,
       coopId: coop.id,
       creatorId: null,
       role: "factory_operator",
+      factoryId: factory.id,
     });
 
     // The context works with withTenant: the owner sees their creator, the admin their co-op.

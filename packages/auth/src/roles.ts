@@ -43,8 +43,8 @@ export async function getMemberships(rt: Runtime, userId: string): Promise<Membe
 
 /**
  * The context withTenant needs to act in a membership: co-op roles name the co-op, creator roles
- * also the creator; a factory operator acts at co-op level with role "factory_operator" (the factory
- * id is membership.factory.id, which capacity operations filter on).
+ * also the creator; a factory operator acts at co-op level with role "factory_operator" and names
+ * their factory (kiln.factory_id), which the capacity tables' policies filter on.
  */
 export function tenantContextFor(userId: string, membership: Membership): Required<TenantContext> {
   return {
@@ -52,6 +52,7 @@ export function tenantContextFor(userId: string, membership: Membership): Requir
     coopId: membership.coop.id,
     creatorId: membership.creator?.id ?? null,
     role: membership.role,
+    factoryId: membership.role === "factory_operator" ? (membership.factory?.id ?? null) : null,
   };
 }
 

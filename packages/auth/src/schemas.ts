@@ -19,7 +19,15 @@ export const COOP_ROLES = ["coop_admin", "compliance_reviewer"] as const satisfi
 export const CREATOR_ROLES = ["creator_owner", "creator_staff"] as const satisfies readonly RoleNameInput[];
 export const FACTORY_ROLES = ["factory_operator"] as const satisfies readonly RoleNameInput[];
 
-export const API_SCOPES = ["me:read", "tokens:read", "tokens:write"] as const;
+export const API_SCOPES = [
+  "me:read",
+  "tokens:read",
+  "tokens:write",
+  "compliance:read",
+  "compliance:write",
+  "capacity:read",
+  "capacity:write",
+] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 export const LOCALES = ["en", "de"] as const;

@@ -1,1 +1,42 @@
-export {};
+export * from "./disclosure";
+export * from "./terms";
+export * from "./terms-form";
+export * from "./rule-packs";
+export * from "./engine";
+export { applyMutations, fixtureInput, sampleOrderPage, sampleTermsData } from "./fixtures";
+export * from "./context";
+export { evaluateForJurisdictions, getTierWorkspace, listTiers, saveTermsDraft } from "./studio";
+export { seedTierWithTerms, type SeedTierInput } from "./seed";
+export {
+  contentHash,
+  createTermsDraft,
+  createTier,
+  CreateTierSchema,
+  diffTermsVersions,
+  getTermsVersion,
+  listReviewQueue,
+  submitTermsVersion,
+  updateTermsDraft,
+} from "./terms-versions";
+export {
+  createWaiver,
+  decideTermsVersion,
+  DecisionSchema,
+  listWaivers,
+  revokeWaiver,
+  setRequiredApprovals,
+  WaiverSchema,
+} from "./reviews";
+export { canPublishTier, checkTierPublishable, publishTier, type PublishBlocker, type PublishCheck } from "./publish";
+export { rereviewLiveTiers } from "./rereview";
+export {
+  ConsentInputSchema,
+  ConsentSearchSchema,
+  eraseExpiredConsentData,
+  markContractEnded,
+  recordConsent,
+  retainUntil,
+  searchConsents,
+  type ConsentInput,
+} from "./consents";
+export type { WaivedFinding } from "./evaluate-version";

@@ -1,6 +1,15 @@
-import { count } from "drizzle-orm";
-import { schema, withSystem, type Runtime, type RoleName } from "@kiln/db";
-import { assignRole, createCoop, createCreator, createFactory, createUser } from "./factories";
+import { count, inArray, sql } from "drizzle-orm";
+import { sampleTermsData, seedTierWithTerms, type OrderPageRenderer } from "@kiln/compliance";
+import { schema, withSystem, type Runtime, type RoleName, type Tx } from "@kiln/db";
+import {
+  assignRole,
+  createCapacityRequest,
+  createCapacityWindow,
+  createCoop,
+  createCreator,
+  createFactory,
+  createUser,
+} from "./factories";
 
 /** Every demo account signs in with this password (the README lists the accounts). */
 export const DEMO_PASSWORD = "kiln-demo-2026";
@@ -24,7 +33,18 @@ interface DemoCoop {
   timezone: string;
   applicationFeeBps: number;
   creators: { slug: string; displayName: string }[];
-  factories: { name: string; location: string; capabilities: string[]; leadTimeDays: number; isBackup?: boolean }[];
+  factories: {
+    name: string;
+    location: string;
+    capabilities: string[];
+    leadTimeDays: number;
+    costPerUnitCents: number;
+    isBackup?: boolean;
+  }[];
+  /** Units per week for the next weeks: [factory index, capability, units]. */
+  capacity: [number, string, number][];
+  /** Requests for next week: [creator index, capability, units, minimum batch, latest ship in days or null]. */
+  requests: [number, string, number, number, number | null][];
 }
 
 const COOPS: DemoCoop[] = [
@@ -38,15 +58,41 @@ const COOPS: DemoCoop[] = [
       { slug: "loom-and-thread", displayName: "Loom & Thread" },
     ],
     factories: [
-      { name: "Leipzig Screenprint Works", location: "Leipzig, DE", capabilities: ["screenprint"], leadTimeDays: 5 },
-      { name: "Pigment Lab Halle", location: "Halle (Saale), DE", capabilities: ["pigment-batch"], leadTimeDays: 8 },
+      {
+        name: "Leipzig Screenprint Works",
+        location: "Leipzig, DE",
+        capabilities: ["screenprint"],
+        leadTimeDays: 5,
+        costPerUnitCents: 350,
+      },
+      {
+        name: "Pigment Lab Halle",
+        location: "Halle (Saale), DE",
+        capabilities: ["pigment-batch"],
+        leadTimeDays: 8,
+        costPerUnitCents: 500,
+      },
       {
         name: "Dresden Textile (backup)",
         location: "Dresden, DE",
         capabilities: ["screenprint", "sewing"],
         leadTimeDays: 12,
+        costPerUnitCents: 600,
         isBackup: true,
       },
+    ],
+    capacity: [
+      [0, "screenprint", 120],
+      [1, "pigment-batch", 80],
+      [2, "screenprint", 60],
+      [2, "sewing", 40],
+    ],
+    requests: [
+      [0, "screenprint", 90, 20, null],
+      [1, "screenprint", 70, 30, 10],
+      [0, "pigment-batch", 50, 25, null],
+      [1, "pigment-batch", 60, 10, null],
+      [1, "sewing", 30, 10, null],
     ],
   },
   {
@@ -64,8 +110,25 @@ const COOPS: DemoCoop[] = [
         location: "Oakland, CA, US",
         capabilities: ["screenprint", "risograph"],
         leadTimeDays: 4,
+        costPerUnitCents: 300,
       },
-      { name: "Sausalito Sewing Room", location: "Sausalito, CA, US", capabilities: ["sewing"], leadTimeDays: 9 },
+      {
+        name: "Sausalito Sewing Room",
+        location: "Sausalito, CA, US",
+        capabilities: ["sewing"],
+        leadTimeDays: 9,
+        costPerUnitCents: 450,
+      },
+    ],
+    capacity: [
+      [0, "screenprint", 100],
+      [0, "risograph", 60],
+      [1, "sewing", 50],
+    ],
+    requests: [
+      [0, "screenprint", 80, 10, null],
+      [1, "screenprint", 50, 20, null],
+      [1, "sewing", 40, 10, null],
     ],
   },
 ];
@@ -225,10 +288,112 @@ export async function isDatabaseEmpty(rt: Runtime): Promise<boolean> {
 }
 
 /**
- * The demo you can click through: two co-ops, their creators (published storefronts), factories,
- * and one verified account per role. One transaction: it is all there or none of it is.
+ * Compliance demo (issue 4), inside seedDemo's transaction: Inkwell Studio sells a published tier
+ * (approved terms, every DE/EU rule passes), Loom & Thread waits in Riverside's review queue with a
+ * save offer that fails DE X-X6, and Tidewater Press has a draft for California whose two retention
+ * offers fail US-CA X-X6. Runs the engine on the real order page (`renderOrderPage` from the app).
  */
-export async function seedDemo(rt: Runtime): Promise<{ coops: number; users: number }> {
+async function seedComplianceDemo(tx: Tx, render: OrderPageRenderer, at: Date) {
+  const ids = new Map<string, string>();
+  const rows = await tx
+    .select({ id: schema.users.id, email: schema.users.email })
+    .from(schema.users)
+    .where(
+      inArray(schema.users.email, [
+        "inkwell@riverside.demo",
+        "loom@riverside.demo",
+        "reviewer@riverside.demo",
+        "tidewater@harbor.demo",
+      ]),
+    );
+  for (const r of rows) ids.set(r.email, r.id);
+  const creators = await tx
+    .select({ id: schema.creators.id, coopId: schema.creators.coopId, slug: schema.creators.slug })
+    .from(schema.creators)
+    .where(inArray(schema.creators.slug, ["inkwell-studio", "loom-and-thread", "tidewater-press"]));
+  const creator = (slug: string) => creators.find((c) => c.slug === slug)!;
+  const base = sampleTermsData();
+  const inkwell = creator("inkwell-studio");
+  await seedTierWithTerms(
+    tx,
+    {
+      coopId: inkwell.coopId,
+      creatorId: inkwell.id,
+      name: "Print Club",
+      jurisdictions: ["DE", "EU"],
+      terms: base,
+      ownerUserId: ids.get("inkwell@riverside.demo")!,
+      reviewerUserId: ids.get("reviewer@riverside.demo")!,
+      stage: "live",
+    },
+    render,
+    at,
+  );
+  const loom = creator("loom-and-thread");
+  await seedTierWithTerms(
+    tx,
+    {
+      coopId: loom.coopId,
+      creatorId: loom.id,
+      name: "Yarn Letter",
+      jurisdictions: ["DE"],
+      terms: {
+        ...base,
+        productDescription: "A monthly letter with a hand-dyed yarn sample and a pattern",
+        price: { ...base.price, amountMinor: 1400 },
+        cancellation: { ...base.cancellation, saveOffers: 1 },
+        trader: {
+          name: "Loom & Thread",
+          address: "Karl-Liebknecht-Str. 5, 04107 Leipzig, Germany",
+          email: "hallo@loom.example",
+        },
+      },
+      ownerUserId: ids.get("loom@riverside.demo")!,
+      stage: "in_review",
+    },
+    render,
+    at,
+  );
+  const tidewater = creator("tidewater-press");
+  await seedTierWithTerms(
+    tx,
+    {
+      coopId: tidewater.coopId,
+      creatorId: tidewater.id,
+      name: "Zine of the Month",
+      jurisdictions: ["US-CA"],
+      terms: {
+        ...base,
+        productDescription: "A risograph zine every month, mailed from Oakland",
+        price: { amountMinor: 1200, currency: "USD", taxInclusive: false },
+        trial: { days: 30, priceMinor: 0 },
+        withdrawal: { ...base.withdrawal, right: false, serviceStartsImmediately: false },
+        cancellation: { ...base.cancellation, saveOffers: 2 },
+        trader: {
+          name: "Tidewater Press",
+          address: "1 Harbor Way, Oakland, CA 94607, USA",
+          email: "hello@tidewater.example",
+        },
+      },
+      ownerUserId: ids.get("tidewater@harbor.demo")!,
+      stage: "draft",
+    },
+    render,
+    at,
+  );
+}
+
+export interface SeedDemoOptions {
+  /** The app's real order-page renderer (app/app/compliance.server.ts): the compliance demo is judged on it. */
+  renderOrderPage: OrderPageRenderer;
+}
+
+/**
+ * The demo you can click through: two co-ops, their creators (published storefronts), factories,
+ * one verified account per role, and the compliance demo (seedComplianceDemo). One transaction:
+ * it is all there or none of it is (a compliance tier that fails to seed rolls the whole demo back).
+ */
+export async function seedDemo(rt: Runtime, options: SeedDemoOptions): Promise<{ coops: number; users: number }> {
   await withSystem(rt, "seed-demo", async (tx) => {
     const coops = [];
     for (const spec of COOPS) {
@@ -242,6 +407,36 @@ export async function seedDemo(rt: Runtime): Promise<{ coops: number; users: num
         creators.push(await createCreator(rt, { coopId: coop.id, ...c, isPublished: true }, tx));
       const factories = [];
       for (const f of spec.factories) factories.push(await createFactory(rt, { coopId: coop.id, ...f }, tx));
+      // Capacity for the next six ISO weeks in the co-op's zone, and requests for next week.
+      const weeks = await tx.execute<{ period: string; monday: string }>(sql`
+        select to_char(d, 'IYYY-"W"IW') as period, to_char(d - (extract(isodow from d)::int - 1), 'YYYY-MM-DD') as monday
+        from (select (kiln_now() at time zone ${spec.timezone})::date + 7 * n as d from generate_series(1, 6) n) w
+        order by d`);
+      for (const { period } of weeks)
+        for (const [factory, capability, units] of spec.capacity)
+          await createCapacityWindow(
+            rt,
+            { coopId: coop.id, factoryId: factories[factory]!.id, capability, period, units },
+            tx,
+          );
+      const next = weeks[0]!;
+      for (const [creator, capability, units, minBatch, shipInDays] of spec.requests)
+        await createCapacityRequest(
+          rt,
+          {
+            coopId: coop.id,
+            creatorId: creators[creator]!.id,
+            capability,
+            period: next.period,
+            units,
+            minBatch,
+            latestShipDate:
+              shipInDays === null
+                ? null
+                : new Date(Date.parse(`${next.monday}T00:00:00Z`) + shipInDays * 86_400_000).toISOString().slice(0, 10),
+          },
+          tx,
+        );
       coops.push({ coop, creators, factories });
     }
     for (const u of DEMO_USERS) {
@@ -271,6 +466,7 @@ export async function seedDemo(rt: Runtime): Promise<{ coops: number; users: num
         tx,
       );
     }
+    await seedComplianceDemo(tx, options.renderOrderPage, rt.clock.now());
   });
   return { coops: COOPS.length, users: DEMO_USERS.length };
 }

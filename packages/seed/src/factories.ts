@@ -100,3 +100,48 @@ export async function createCoopWithPeople(rt: Runtime, input: Ins<typeof schema
   await assignRole(rt, { userId: operator.id, coopId: coop.id, role: "factory_operator", factoryId: factory.id });
   return { coop, creator, factory, admin, reviewer, owner, operator, member };
 }
+
+/** A draft subscription tier of a creator (compliance issue's minimal table; billing extends it). */
+export async function createSubscriptionTier(
+  rt: Runtime,
+  input: Ins<typeof schema.subscriptionTiers> & { coopId: string; creatorId: string },
+  tx?: Tx,
+) {
+  return inSystem(rt, tx, async (t) => {
+    const [tier] = await t
+      .insert(schema.subscriptionTiers)
+      .values({ name: `Tier ${suffix()}`, jurisdictions: ["DE"], ...input })
+      .returning();
+    return tier!;
+  });
+}
+
+/** A factory's capacity for one capability in one production window (ISO week, e.g. "2026-W49"). */
+export async function createCapacityWindow(
+  rt: Runtime,
+  input: Ins<typeof schema.capacityWindows> & { coopId: string; factoryId: string; period: string; units: number },
+  tx?: Tx,
+) {
+  return inSystem(rt, tx, async (t) => {
+    const [row] = await t
+      .insert(schema.capacityWindows)
+      .values({ capability: "screenprint", ...input })
+      .returning();
+    return row!;
+  });
+}
+
+/** A creator's capacity request for one window. */
+export async function createCapacityRequest(
+  rt: Runtime,
+  input: Ins<typeof schema.capacityRequests> & { coopId: string; creatorId: string; period: string; units: number },
+  tx?: Tx,
+) {
+  return inSystem(rt, tx, async (t) => {
+    const [row] = await t
+      .insert(schema.capacityRequests)
+      .values({ capability: "screenprint", ...input })
+      .returning();
+    return row!;
+  });
+}

@@ -4,9 +4,12 @@
  * applying any pending migrations. Refuses with NODE_ENV=production, and leaves a database that
  * already has co-ops alone (the demo's slugs and emails are fixed, so it is seeded once).
  */
-import { systemClock } from "../src/index";
-import { DEMO_PASSWORD, isDatabaseEmpty, seedDemo } from "../../packages/seed/src/demo";
-import { describeTarget, loadConfigOrExit, migrateAndReport, openConfiguredDatabase } from "./config";
+import { systemClock } from "@kiln/db";
+import { describeTarget, loadConfigOrExit, migrateAndReport, openConfiguredDatabase } from "@kiln/db/cli";
+import { DEMO_PASSWORD, isDatabaseEmpty, seedDemo } from "@kiln/seed";
+// The demo's compliance tiers are judged on the real order page, which the app renders: that is why
+// this command lives in the app and not in db/.
+import { renderOrderPage } from "../app/compliance.server";
 
 async function main(): Promise<void> {
   // Checked before the config: production config has its own refusals, and this one must be the message.
@@ -27,7 +30,7 @@ async function main(): Promise<void> {
       console.log(`db:seed: ${target} already has co-ops; the demo is not seeded again.`);
       return;
     }
-    const summary = await seedDemo(rt);
+    const summary = await seedDemo(rt, { renderOrderPage });
     console.log(
       `db:seed: seeded the demo into ${target}: ${summary.coops} co-ops, ${summary.users} users ` +
         `(password "${DEMO_PASSWORD}"; the README lists the accounts).`,

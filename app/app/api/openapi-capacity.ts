@@ -1,0 +1,154 @@
+import type { z } from "zod";
+import {
+  CapacityRequestSchema,
+  FactorySchema,
+  MethodSchema,
+  RunAllocationSchema,
+  WindowSchema,
+} from "@kiln/capacity/schemas";
+
+/** The capacity pool's part of the OpenAPI document (issue 7): its request bodies and paths. */
+
+export function registerCapacitySchemas(registry: z.core.$ZodRegistry<{ id: string }>) {
+  registry.add(FactorySchema, { id: "CapacityFactoryInput" });
+  registry.add(WindowSchema, { id: "CapacityWindowInput" });
+  registry.add(CapacityRequestSchema, { id: "CapacityRequestInput" });
+  registry.add(RunAllocationSchema, { id: "CapacityRunInput" });
+  registry.add(MethodSchema, { id: "CapacityMethod" });
+}
+
+type Helpers = {
+  ref: (id: string) => { $ref: string };
+  errors: (...statuses: number[]) => Record<string, unknown>;
+  secured: (scope: string) => unknown[];
+};
+
+const object = (description: string, properties: Record<string, unknown>) => ({
+  description,
+  content: { "application/json": { schema: { type: "object", properties } } },
+});
+const body = (schema: unknown) => ({ required: true, content: { "application/json": { schema } } });
+const coop = { name: "coopSlug", in: "path", required: true, schema: { type: "string" } };
+const creator = { name: "creatorSlug", in: "path", required: true, schema: { type: "string" } };
+const run = { name: "runId", in: "path", required: true, schema: { type: "string", format: "uuid" } };
+const period = {
+  name: "period",
+  in: "query",
+  required: false,
+  description: "An ISO week like 2026-W49 (the co-op's time zone); all windows when absent",
+  schema: { type: "string" },
+};
+const array = { type: "array", items: { type: "object" } };
+
+export function capacityPaths({ ref, errors, secured }: Helpers) {
+  return {
+    "/coops/{coopSlug}/capacity/factories": {
+      get: {
+        operationId: "listCapacityFactories",
+        summary: "The co-op's factories (co-op admins)",
+        security: secured("capacity:read"),
+        parameters: [coop],
+        responses: { "200": object("The factories", { factories: array }), ...errors(401, 403, 404) },
+      },
+      post: {
+        operationId: "createCapacityFactory",
+        summary: "Register a factory (name, location, capabilities, lead time, cost per unit, backup, active)",
+        security: secured("capacity:write"),
+        parameters: [coop],
+        requestBody: body(ref("CapacityFactoryInput")),
+        responses: { "201": object("The factory", { factory: { type: "object" } }), ...errors(400, 401, 403, 404) },
+      },
+    },
+    "/coops/{coopSlug}/capacity/windows": {
+      get: {
+        operationId: "listCapacityWindows",
+        summary: "Capacity per factory, capability and production window",
+        security: secured("capacity:read"),
+        parameters: [coop, period],
+        responses: { "200": object("The windows", { windows: array }), ...errors(400, 401, 403, 404) },
+      },
+      put: {
+        operationId: "setCapacityWindow",
+        summary: "Set one window's capacity (not in the past; the factory must have the capability)",
+        security: secured("capacity:write"),
+        parameters: [coop],
+        requestBody: body(ref("CapacityWindowInput")),
+        responses: { "204": { description: "Saved" }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    "/coops/{coopSlug}/capacity/requests": {
+      get: {
+        operationId: "listCoopCapacityRequests",
+        summary: "Every creator's capacity requests (co-op admins)",
+        security: secured("capacity:read"),
+        parameters: [coop, period],
+        responses: { "200": object("The requests", { requests: array }), ...errors(400, 401, 403, 404) },
+      },
+    },
+    "/coops/{coopSlug}/capacity/runs": {
+      get: {
+        operationId: "listAllocationRuns",
+        summary: "Allocation runs, newest first",
+        security: secured("capacity:read"),
+        parameters: [coop],
+        responses: { "200": object("The runs", { runs: array }), ...errors(401, 403, 404) },
+      },
+      post: {
+        operationId: "runAllocation",
+        summary: "Compute the weighted fair share and the optimal plan (HiGHS) for a window, as a draft run",
+        security: secured("capacity:write"),
+        parameters: [coop],
+        requestBody: body(ref("CapacityRunInput")),
+        responses: {
+          "201": object("The new run", { runId: { type: "string", format: "uuid" } }),
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    "/coops/{coopSlug}/capacity/runs/{runId}": {
+      get: {
+        operationId: "getAllocationRun",
+        summary: "A run with both plans: batches, per-creator outcomes with explanations, utilisation, MIP gap",
+        security: secured("capacity:read"),
+        parameters: [coop, run],
+        responses: { "200": object("The run", { run: { type: "object" } }), ...errors(401, 403, 404) },
+      },
+    },
+    "/coops/{coopSlug}/capacity/runs/{runId}/lock": {
+      post: {
+        operationId: "lockAllocationRun",
+        summary: "Lock one plan of a draft run; the window's previous locked run is superseded",
+        security: secured("capacity:write"),
+        parameters: [coop, run],
+        requestBody: body({ type: "object", required: ["method"], properties: { method: ref("CapacityMethod") } }),
+        responses: { "204": { description: "Locked" }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    "/creators/{creatorSlug}/capacity/requests": {
+      get: {
+        operationId: "listCreatorCapacityRequests",
+        summary: "The creator's own capacity requests",
+        security: secured("capacity:read"),
+        parameters: [creator, period],
+        responses: { "200": object("The requests", { requests: array }), ...errors(400, 401, 403, 404) },
+      },
+      post: {
+        operationId: "createCapacityRequest",
+        summary: "Ask for capacity: capability, window, units, minimum batch, preferred factories, latest ship date",
+        security: secured("capacity:write"),
+        parameters: [creator],
+        requestBody: body(ref("CapacityRequestInput")),
+        responses: { "201": object("The request", { request: { type: "object" } }), ...errors(400, 401, 403, 404) },
+      },
+    },
+    "/creators/{creatorSlug}/capacity/allocations": {
+      get: {
+        operationId: "listCreatorAllocations",
+        summary: "The creator's locked allocations, each with a plain-language explanation",
+        security: secured("capacity:read"),
+        parameters: [creator],
+        responses: { "200": object("The allocations", { allocations: array }), ...errors(401, 403, 404) },
+      },
+    },
+  };
+}

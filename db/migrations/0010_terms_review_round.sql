@@ -1,0 +1,1 @@
+ALTER TABLE "terms_versions" ADD COLUMN "review_round" integer DEFAULT 1 NOT NULL;

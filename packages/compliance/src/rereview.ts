@@ -1,0 +1,54 @@
+import { and, eq, inArray } from "drizzle-orm";
+import { appendAudit } from "@kiln/audit";
+import { schema, withSystem, type Runtime } from "@kiln/db";
+import type { OrderPageRenderer } from "./context";
+import { evaluateVersion, latestEvaluation, tierJurisdictions } from "./evaluate-version";
+import { ruleFingerprint } from "./rule-packs";
+
+/**
+ * Re-review (system job, daily): when the rules in force for a live tier's jurisdictions differ from
+ * those its approved terms were last judged by (a pack version changed, or a rule's effective date
+ * arrived), the engine runs again and the version returns to the review queue with the new findings.
+ */
+export async function rereviewLiveTiers(rt: Runtime, render: OrderPageRenderer): Promise<{ requeued: string[] }> {
+  const now = rt.clock.now();
+  return withSystem(rt, "compliance-rereview", async (tx) => {
+    const rows = await tx
+      .select({ version: schema.termsVersions, tier: schema.subscriptionTiers })
+      .from(schema.termsVersions)
+      .innerJoin(schema.subscriptionTiers, eq(schema.subscriptionTiers.id, schema.termsVersions.tierId))
+      .where(and(eq(schema.subscriptionTiers.status, "live"), inArray(schema.termsVersions.status, ["approved"])));
+    const requeued: string[] = [];
+    for (const { version, tier } of rows) {
+      const jurisdictions = tierJurisdictions(tier.jurisdictions);
+      const previous = await latestEvaluation(tx, version.id);
+      if (previous && previous.fingerprint === ruleFingerprint(jurisdictions, now)) continue;
+      const evaluation = await evaluateVersion(tx, version, jurisdictions, render, now);
+      const reason = "The rules in force changed (pack version or effective date) since this version was approved";
+      await tx
+        .update(schema.termsVersions)
+        .set({
+          status: "in_review",
+          reviewRound: version.reviewRound + 1,
+          submittedAt: now,
+          rereviewReason: reason,
+          updatedAt: now,
+        })
+        .where(eq(schema.termsVersions.id, version.id));
+      await appendAudit(tx, now, {
+        coopId: version.coopId,
+        action: "compliance.terms_rereview",
+        subjectType: "terms_version",
+        subjectId: version.id,
+        data: {
+          tierId: tier.id,
+          previousFingerprint: previous?.fingerprint ?? null,
+          fingerprint: evaluation.fingerprint,
+          failing: evaluation.failing,
+        },
+      });
+      requeued.push(version.id);
+    }
+    return { requeued };
+  });
+}
