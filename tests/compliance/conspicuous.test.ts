@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { chromium, type Browser } from "@playwright/test";
+import type { Browser } from "@playwright/test";
+import { launchChromium } from "../setup/browser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluateTerms, type StyleProbe } from "@kiln/compliance";
 import { renderOrderPage } from "../../app/app/compliance.server";
@@ -15,17 +16,7 @@ const stylesheet = readFileSync(new URL("../../app/app/styles.css", import.meta.
 let browser: Browser;
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -1,4 +1,5 @@
-import { chromium, type Browser, type Page } from "@playwright/test";
+import type { Browser, Page } from "@playwright/test";
+import { launchChromium } from "../setup/browser";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startStripeEmulator, stripeClientOptions, type StripeEmulator } from "@kiln/stripe-emulator";
 import { startReceiver, Stripe } from "@kiln/stripe-emulator/testing";
@@ -13,17 +14,7 @@ beforeAll(async () => {
   receiver = await startReceiver(SECRET, new Stripe("sk_test_hosted"));
   emulator = await startStripeEmulator({ webhooks: [{ url: receiver.url, secret: SECRET }] });
   stripe = new Stripe("sk_test_hosted", { ...stripeClientOptions(emulator.url), maxNetworkRetries: 0 });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -1,4 +1,5 @@
-import { chromium, type Browser } from "@playwright/test";
+import type { Browser } from "@playwright/test";
+import { launchChromium } from "../setup/browser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStripeEmulator, stripeClientOptions, type StripeEmulator } from "@kiln/stripe-emulator";
 import { startReceiver, Stripe } from "@kiln/stripe-emulator/testing";
@@ -17,17 +18,7 @@ beforeAll(async () => {
     webhookOptions: { retryDelaysMs: [50, 100, 200] },
   });
   stripe = new Stripe("sk_test_journey", { ...stripeClientOptions(emulator.url), maxNetworkRetries: 0 });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
