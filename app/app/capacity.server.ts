@@ -114,3 +114,18 @@ export function apiPeriods(request: Request): string[] | undefined {
   if (!parsed.success) throw new AppError("BAD_INPUT", "A production window is an ISO week like 2026-W49");
   return [parsed.data];
 }
+
+/** API: the caller acting as an operator of the factory in the URL. */
+export async function requireApiFactoryOperator(
+  request: Request,
+  context: KilnLoadContext,
+  unverifiedFactoryId: string | undefined,
+  scope: ApiScope,
+) {
+  const caller = await requireApiCaller(request, context, scope);
+  const membership = (await getMemberships(context.rt, caller.user.id)).find(
+    (m) => m.role === "factory_operator" && m.factory?.id === unverifiedFactoryId,
+  );
+  if (!membership) throw new AppError("NOT_FOUND", "Not found");
+  return tenantContextFor(caller.user.id, membership);
+}

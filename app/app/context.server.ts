@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { validateSessionToken } from "@kiln/auth";
 import type { Config } from "@kiln/core";
 import type { Runtime } from "@kiln/db";
+import type { BillingServices } from "./billing.server";
 import { getSessionToken } from "./session.server";
 
 /** Long-lived things made once per process by server/main.ts (or by a test). */
@@ -10,6 +11,10 @@ export interface AppServices {
   rt: Runtime;
   /** Asks the job worker to deliver the email outbox now (after an action queued mail); never throws. */
   notifyOutbox: () => void;
+  /** Hands a long capacity allocation run (issue 7) to the pg-boss worker; absent: runs stay synchronous. */
+  sendAllocationJob?: ((jobId: string) => Promise<unknown>) | null;
+  /** The process's Stripe client and webhook queueing (issue 5); absent in tests that do not use billing. */
+  billing?: BillingServices;
 }
 
 export interface RequestInfo {

@@ -31,6 +31,8 @@ export default [
   // JSON API (resource routes)
   route("api/v1/openapi.json", "routes/api.v1.openapi.ts"),
   route("api/v1/me", "routes/api.v1.me.ts"),
+  route("api/v1/webhooks/stripe", "routes/api.v1.webhooks.stripe.ts"),
+  route("api/v1/webhooks/stripe-connect", "routes/api.v1.webhooks.stripe-connect.ts"),
   route("api/v1/tokens", "routes/api.v1.tokens.ts"),
   route("api/v1/tokens/:id", "routes/api.v1.tokens.$id.ts"),
   route("api/v1/coops/:coopSlug/capacity/factories", "routes/api.v1.coops.$coopSlug.capacity.factories.ts"),
@@ -42,6 +44,18 @@ export default [
     "api/v1/coops/:coopSlug/capacity/runs/:runId/lock",
     "routes/api.v1.coops.$coopSlug.capacity.runs.$runId.lock.ts",
   ),
+  route(
+    "api/v1/coops/:coopSlug/capacity/runs/:runId/adjustments",
+    "routes/api.v1.coops.$coopSlug.capacity.runs.$runId.adjustments.ts",
+  ),
+  route("api/v1/coops/:coopSlug/capacity/windows/quarter", "routes/api.v1.coops.$coopSlug.capacity.windows.quarter.ts"),
+  route("api/v1/coops/:coopSlug/capacity/weights", "routes/api.v1.coops.$coopSlug.capacity.weights.ts"),
+  route("api/v1/coops/:coopSlug/capacity/settings", "routes/api.v1.coops.$coopSlug.capacity.settings.ts"),
+  route("api/v1/coops/:coopSlug/capacity/lead-times", "routes/api.v1.coops.$coopSlug.capacity.lead-times.ts"),
+  route("api/v1/coops/:coopSlug/capacity/flags", "routes/api.v1.coops.$coopSlug.capacity.flags.ts"),
+  route("api/v1/coops/:coopSlug/capacity/jobs/:jobId", "routes/api.v1.coops.$coopSlug.capacity.jobs.$jobId.ts"),
+  route("api/v1/factories/:factoryId/work", "routes/api.v1.factories.$factoryId.work.ts"),
+  route("api/v1/factories/:factoryId/work/:allocationId", "routes/api.v1.factories.$factoryId.work.$allocationId.ts"),
   route("api/v1/creators/:creatorSlug/capacity/requests", "routes/api.v1.creators.$creatorSlug.capacity.requests.ts"),
   route(
     "api/v1/creators/:creatorSlug/capacity/allocations",

@@ -1,5 +1,6 @@
 import { writeAllCheckpoints } from "@kiln/audit";
 import { deleteExpiredAuthRows } from "@kiln/auth";
+import { processAllocationJob } from "@kiln/capacity";
 import { eraseExpiredConsentData, rereviewLiveTiers } from "@kiln/compliance";
 import type { Config } from "@kiln/core";
 import type { Runtime } from "@kiln/db";
@@ -38,6 +39,14 @@ export async function startWorkers(rt: Runtime, config: Config, transport: MailT
   await jobs.register(QUEUES.authCleanup, async () => {
     await deleteExpiredAuthRows(rt);
   });
+  // Capacity (issue 7): long allocation runs; the job row records stage and percent for the screen.
+  await jobs.register<{ jobId: string }>(
+    QUEUES.capacityAllocation,
+    async (job) => {
+      await processAllocationJob(rt, job.data.jobId);
+    },
+    { retryLimit: 1, expireInSeconds: 30 * 60 },
+  );
   await jobs.register(COMPLIANCE_QUEUES.rereview, async () => {
     const { requeued } = await rereviewLiveTiers(rt, renderOrderPage);
     if (requeued.length) console.info(`[kiln] compliance: ${requeued.length} terms version(s) back in review`);
@@ -58,6 +67,12 @@ export async function startSender(rt: Runtime): Promise<Jobs> {
   const jobs = createJobs(rt.database, { supervise: false, schedule: false });
   await jobs.start();
   return jobs;
+}
+
+/** Hands a capacity allocation job to the worker (null without pg-boss: runs stay synchronous). */
+export function allocationJobSender(jobs: Jobs | null): ((jobId: string) => Promise<unknown>) | null {
+  if (!jobs) return null;
+  return (jobId) => jobs.send(QUEUES.capacityAllocation, { jobId });
 }
 
 /** Queues an outbox delivery now; one per second at most (pg-boss singleton), errors only logged. */

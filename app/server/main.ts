@@ -18,7 +18,8 @@ import { startStripeEmulator, type StripeEmulator } from "@kiln/stripe-emulator"
 import { createAppLoadContext, type AppServices } from "../app/context.server";
 import { clearSessionCookie, sessionCookie } from "../app/session.server";
 import { renderOrderPage } from "../app/compliance.server";
-import { outboxNotifier, startSender, startWorkers } from "./jobs";
+import { allocationJobSender, outboxNotifier, startSender, startWorkers } from "./jobs";
+import { createStripeForConfig, registerBillingWorkers, webhookEnqueuer } from "./billing";
 import { csrfMiddleware, requestFacts, securityHeadersMiddleware, trustProxy } from "./security";
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -59,7 +60,12 @@ async function main() {
   }
   const transport = createMailTransport({ smtpUrl: config.smtpUrl, mailDir: config.mailDir, from: config.mailFrom });
   const jobs: Jobs = config.inlineWorker ? await startWorkers(rt, config, transport) : await startSender(rt);
-  const services: AppServices = { config, rt, notifyOutbox: outboxNotifier(jobs) };
+  const services: AppServices = {
+    config,
+    rt,
+    notifyOutbox: outboxNotifier(jobs),
+    sendAllocationJob: allocationJobSender(jobs),
+  };
   // No STRIPE_SECRET_KEY (never in production: loadConfig refuses it): the local Stripe emulator,
   // with its state in KILN_DATA_DIR/stripe-emulator and webhooks signed back to the app.
   let stripeEmulator: StripeEmulator | undefined;
@@ -69,11 +75,19 @@ async function main() {
       host: "127.0.0.1",
       statePath: path.join(config.stripeEmulatorDir, "state.json"),
       webhooks: [
-        { url: `${config.appUrl}/webhooks/stripe`, secret: config.stripeWebhookSecret },
-        { url: `${config.appUrl}/webhooks/stripe-connect`, secret: config.stripeConnectWebhookSecret, connect: true },
+        { url: `${config.appUrl}/api/v1/webhooks/stripe`, secret: config.stripeWebhookSecret },
+        {
+          url: `${config.appUrl}/api/v1/webhooks/stripe-connect`,
+          secret: config.stripeConnectWebhookSecret,
+          connect: true,
+        },
       ],
     });
   }
+  // Billing (issue 5): one Stripe client for the process; webhook events are processed by pg-boss.
+  const stripe = createStripeForConfig(config, stripeEmulator?.url);
+  if (config.inlineWorker) await registerBillingWorkers(jobs, rt, stripe);
+  services.billing = { stripe, onWebhookStored: webhookEnqueuer(jobs) };
 
   const app = express();
   const httpServer = createServer(app);

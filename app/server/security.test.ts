@@ -63,6 +63,14 @@ describe("CSRF origin check", () => {
     );
   });
 
+  it("exempts only the signed Stripe webhook endpoints, by exact path", () => {
+    const post = { ...base, method: "POST", origin: null };
+    expect(isCrossSiteMutation({ ...post, path: "/api/v1/webhooks/stripe" })).toBe(false);
+    expect(isCrossSiteMutation({ ...post, path: "/api/v1/webhooks/stripe-connect" })).toBe(false);
+    expect(isCrossSiteMutation({ ...post, path: "/api/v1/webhooks/stripe/x" })).toBe(true);
+    expect(isCrossSiteMutation({ ...post, path: "/api/v1/tokens" })).toBe(true);
+  });
+
   describe("as express middleware", () => {
     let url = "";
     let close = () => {};

@@ -72,9 +72,17 @@ export interface CsrfInput {
   requestOrigin: string;
   /** config.appUrl. */
   appUrl: string;
+  /** The request path (signed webhook endpoints are exempt). */
+  path?: string;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Stripe posts webhooks without an Origin; these endpoints are authenticated by the signature on the
+ * raw body instead (app/app/billing.server.ts) and use no cookie, so the Origin check does not apply.
+ */
+export const SIGNED_WEBHOOK_PATHS = new Set(["/api/v1/webhooks/stripe", "/api/v1/webhooks/stripe-connect"]);
 
 const originOf = (url: string): string | null => {
   try {
@@ -92,6 +100,7 @@ const originOf = (url: string): string | null => {
 export function isCrossSiteMutation(input: CsrfInput): boolean {
   if (SAFE_METHODS.has(input.method.toUpperCase())) return false;
   if (input.authorization && /^Bearer\s/i.test(input.authorization)) return false;
+  if (input.path !== undefined && SIGNED_WEBHOOK_PATHS.has(input.path)) return false;
   const source =
     input.origin && input.origin !== "null" ? input.origin : input.referer ? originOf(input.referer) : null;
   if (!source) return true;
@@ -108,6 +117,7 @@ export function csrfMiddleware({ appUrl }: { appUrl: string }) {
       authorization: req.get("Authorization"),
       requestOrigin: `${req.protocol}://${req.get("Host") ?? ""}`,
       appUrl,
+      path: req.path,
     });
     if (!crossSite) return next();
     const message = "Cross-site request refused: the Origin does not match this site";

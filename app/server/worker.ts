@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, type Config } from "@kiln/core";
 import { openDatabase, systemClock, type Runtime } from "@kiln/db";
 import { createMailTransport } from "@kiln/mail";
+import { createStripeForConfig, registerBillingWorkers } from "./billing";
 import { startWorkers } from "./jobs";
 
 /**
@@ -31,6 +32,7 @@ async function main() {
   const rt: Runtime = { database, clock: systemClock };
   const transport = createMailTransport({ smtpUrl: config.smtpUrl, mailDir: config.mailDir, from: config.mailFrom });
   const jobs = await startWorkers(rt, config, transport);
+  await registerBillingWorkers(jobs, rt, createStripeForConfig(config));
   console.log("[kiln] worker running: email outbox (every minute and on demand), audit checkpoints (hourly)");
 
   let stopping = false;

@@ -35,6 +35,8 @@ const TABLES: Record<string, { key: string[] }> = {
   allocations: { key: ["id"] },
   allocation_outcomes: { key: ["id"] },
   batch_progress: { key: ["allocation_id"] },
+  capacity_settings: { key: ["coop_id"] },
+  allocation_jobs: { key: ["id"] },
   subscription_tiers: { key: ["id"] },
   terms_versions: { key: ["id"] },
   compliance_evaluations: { key: ["id"] },
@@ -42,6 +44,12 @@ const TABLES: Record<string, { key: string[] }> = {
   compliance_waivers: { key: ["id"] },
   compliance_settings: { key: ["coop_id"] },
   consents: { key: ["id"] },
+  billing_settings: { key: ["coop_id"] },
+  billing_accounts: { key: ["id"] },
+  tier_prices: { key: ["id"] },
+  billing_customers: { key: ["id"] },
+  subscriptions: { key: ["id"] },
+  billing_webhook_events: { key: ["id"] },
 };
 
 function mutateUnique(table: string, row: Row): Row {
@@ -112,6 +120,9 @@ beforeAll(async () => {
       values (${allocation!.id}, ${b.coop.id}, ${b.factory.id}, ${b.creator.id}, ${now})`);
     await tx.execute(sql`insert into allocation_outcomes (coop_id, run_id, method, request_id, creator_id, requested_units, allocated_units, fair_share, bound_by, explanation, is_locked)
       values (${b.coop.id}, ${run!.id}, 'fair', ${request!.id}, ${b.creator.id}, 40, 40, 40, 'request', '{"parts":[]}'::jsonb, true)`);
+    await tx.execute(sql`insert into capacity_settings (coop_id, offshore_lead_time_days) values (${b.coop.id}, 40)`);
+    await tx.execute(sql`insert into allocation_jobs (coop_id, period, requested_by_user_id, run_id)
+      values (${b.coop.id}, '2030-W10', ${b.admin.id}, ${run!.id})`);
     // Compliance (issue 4): a tier, a terms version in review with a run, a decision, a waiver, settings, a consent.
     const [tier] = await tx.execute<{
       id: string;
@@ -132,6 +143,23 @@ beforeAll(async () => {
         disclosure_text, button_label, checkboxes, price_shown, jurisdiction, locale, consented_at, retain_until)
       values (${b.coop.id}, ${b.creator.id}, ${b.member.id}, ${tier!.id}, ${tv!.id}, 'h', 'd', 'text', 'Order with obligation to pay',
         '[]'::jsonb, '{"amountMinor":900,"currency":"EUR","interval":"month"}'::jsonb, 'DE', 'de', ${now}, ${later})`);
+    // Billing (issue 5): settings, a Connect account, a price, a customer, a subscription, a webhook event.
+    const [consent] = await tx.execute<{ id: string }>(sql`select id from consents where coop_id = ${b.coop.id}`);
+    await tx.execute(sql`insert into billing_settings (coop_id, application_fee_bps) values (${b.coop.id}, 300)`);
+    const acct = `acct_b_${randomUUID().slice(0, 8)}`;
+    await tx.execute(sql`insert into billing_accounts (coop_id, creator_id, stripe_account_id, status)
+      values (${b.coop.id}, ${b.creator.id}, ${acct}, 'enabled')`);
+    const [price] = await tx.execute<{
+      id: string;
+    }>(sql`insert into tier_prices (coop_id, creator_id, tier_id, terms_version_id, currency, amount_minor, interval, stripe_price_id)
+      values (${b.coop.id}, ${b.creator.id}, ${tier!.id}, ${tv!.id}, 'eur', 900, 'month', ${`price_b_${randomUUID()}`}) returning id`);
+    await tx.execute(sql`insert into billing_customers (coop_id, creator_id, member_user_id, stripe_account_id, stripe_customer_id)
+      values (${b.coop.id}, ${b.creator.id}, ${b.member.id}, ${acct}, 'cus_b')`);
+    await tx.execute(sql`insert into subscriptions (coop_id, creator_id, member_user_id, tier_id, tier_price_id, consent_id,
+        stripe_account_id, stripe_customer_id, stripe_subscription_id, status)
+      values (${b.coop.id}, ${b.creator.id}, ${b.member.id}, ${tier!.id}, ${price!.id}, ${consent!.id}, ${acct}, 'cus_b', 'sub_b', 'active')`);
+    await tx.execute(sql`insert into billing_webhook_events (stripe_event_id, endpoint, type, account, event_created, payload, coop_id)
+      values (${`evt_b_${randomUUID()}`}, 'connect', 'customer.updated', ${acct}, 1, '{}', ${b.coop.id})`);
   });
   foreign = {};
   await withSystem(rt, "test-fixture", async (tx) => {
@@ -156,6 +184,8 @@ beforeAll(async () => {
       "allocations",
       "allocation_outcomes",
       "batch_progress",
+      "capacity_settings",
+      "allocation_jobs",
       "subscription_tiers",
       "terms_versions",
       "compliance_evaluations",
@@ -163,6 +193,12 @@ beforeAll(async () => {
       "compliance_waivers",
       "compliance_settings",
       "consents",
+      "billing_settings",
+      "billing_accounts",
+      "tier_prices",
+      "billing_customers",
+      "subscriptions",
+      "billing_webhook_events",
     ])
       await pick(t, sql`coop_id = ${b.coop.id}`);
     for (const t of ["sessions", "api_tokens", "user_tokens"]) await pick(t, sql`user_id = ${b.admin.id}`);

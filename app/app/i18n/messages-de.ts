@@ -89,6 +89,12 @@ export const GERMAN_MESSAGES: Record<string, string> = {
   "Only a draft run can be locked; run the allocation again":
     "Nur ein Entwurf lässt sich festschreiben; berechne die Zuteilung neu",
   "The lead time can be at most 365 days": "Die Lieferzeit darf höchstens 365 Tage betragen",
+  "Enter the offshore lead time as a number": "Gib die Offshore-Lieferzeit als Zahl ein",
+  "Enter the offshore lead time as a whole number": "Gib die Offshore-Lieferzeit als ganze Zahl ein",
+  "The offshore lead time cannot be negative": "Die Offshore-Lieferzeit darf nicht negativ sein",
+  "The offshore lead time can be at most 1,000,000": "Die Offshore-Lieferzeit darf höchstens 1.000.000 betragen",
+  "The offshore lead time is at least 1 day": "Die Offshore-Lieferzeit beträgt mindestens 1 Tag",
+  "The offshore lead time can be at most 365 days": "Die Offshore-Lieferzeit darf höchstens 365 Tage betragen",
   "The minimum batch cannot be larger than the units you ask for":
     "Das Mindestlos darf nicht größer sein als die angefragten Einheiten",
   "The minimum batch is at least 1": "Das Mindestlos ist mindestens 1",

@@ -11,6 +11,12 @@ export const action = apiHandler(async ({ request, params, context }) => {
   if (request.method !== "POST") return methodNotAllowed("POST")();
   const ctx = await requireApiCoopAdmin(request, context, params.coopSlug, "capacity:write");
   const { method } = await parseJsonBody(request, LockBodySchema);
-  await lockAllocationRun(context.rt, ctx, { runId: params.runId ?? "", method });
+  const { emailsQueued } = await lockAllocationRun(
+    context.rt,
+    ctx,
+    { runId: params.runId ?? "", method },
+    { appUrl: context.config.appUrl },
+  );
+  if (emailsQueued > 0) context.notifyOutbox();
   return new Response(null, { status: 204 });
 });

@@ -1,4 +1,4 @@
-import { listAllocationRuns, runAllocation, RunAllocationSchema } from "@kiln/capacity";
+import { listAllocationRuns, RunRequestSchema, startAllocation } from "@kiln/capacity";
 import { apiHandler, methodNotAllowed, parseJsonBody } from "../api.server";
 import { requireApiCoopAdmin } from "../capacity.server";
 
@@ -7,9 +7,13 @@ export const loader = apiHandler(async ({ request, params, context }) => {
   return Response.json({ runs: await listAllocationRuns(context.rt, ctx) });
 });
 
+/** A small window runs at once (201 with the run); a long one, or `background: true`, is a job (202). */
 export const action = apiHandler(async ({ request, params, context }) => {
   if (request.method !== "POST") return methodNotAllowed("GET, POST")();
   const ctx = await requireApiCoopAdmin(request, context, params.coopSlug, "capacity:write");
-  const input = await parseJsonBody(request, RunAllocationSchema);
-  return Response.json(await runAllocation(context.rt, ctx, input), { status: 201 });
+  const input = await parseJsonBody(request, RunRequestSchema);
+  const started = await startAllocation(context.rt, ctx, input, context.sendAllocationJob ?? null);
+  return started.kind === "run"
+    ? Response.json({ runId: started.runId }, { status: 201 })
+    : Response.json({ jobId: started.jobId }, { status: 202 });
 });

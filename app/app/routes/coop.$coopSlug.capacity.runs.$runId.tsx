@@ -37,7 +37,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       return submitIntent(
         formData,
         LockRunSchema,
-        (v) => lockAllocationRun(context.rt, ctx, v),
+        async (v) => {
+          const { emailsQueued } = await lockAllocationRun(context.rt, ctx, v, { appUrl: context.config.appUrl });
+          if (emailsQueued > 0) context.notifyOutbox();
+        },
         () => redirectWithToast(context, back, { kind: "success", key: "capacity.locked" }),
       );
     case "adjust":

@@ -1,8 +1,12 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import {
+  CapacitySettingsSchema,
   CreatorWeightSchema,
   createFactory,
+  getLeadTimeReport,
+  listAllocationJobs,
+  listFlaggedAllocations,
   FactoryActiveSchema,
   FactorySchema,
   listAllocationRuns,
@@ -11,16 +15,18 @@ import {
   listFactories,
   listWindows,
   QuarterWindowsSchema,
-  runAllocation,
-  RunAllocationSchema,
+  RunRequestSchema,
+  setCapacitySettings,
   setCreatorWeight,
   setFactoryActive,
   setQuarterWindows,
   setWindow,
+  startAllocation,
   WindowSchema,
 } from "@kiln/capacity";
 import { periodFromUrl, requireCoopAdmin, submitIntent } from "../capacity.server";
 import { FormErrors, Input, lastValue, type FormResult } from "../components/capacity";
+import { Flagged, Jobs, LeadTimes } from "../components/capacity-insights";
 import { notFound } from "../errors.server";
 import type { MessageKey } from "../i18n";
 import { useT } from "../i18n/react";
@@ -31,12 +37,15 @@ export const meta: MetaFunction = () => [{ title: "Capacity pool · Kiln" }];
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { membership, ctx } = await requireCoopAdmin(context, request, params.coopSlug);
   const period = periodFromUrl(request, context.rt.clock.now(), membership.coop.timezone);
-  const [factories, windows, requests, runs, weights] = await Promise.all([
+  const [factories, windows, requests, runs, weights, leadTimes, flagged, jobs] = await Promise.all([
     listFactories(context.rt, ctx),
     listWindows(context.rt, ctx, { periods: [period] }),
     listCapacityRequests(context.rt, ctx, { periods: [period] }),
     listAllocationRuns(context.rt, ctx),
     listCreatorWeights(context.rt, ctx),
+    getLeadTimeReport(context.rt, ctx),
+    listFlaggedAllocations(context.rt, ctx),
+    listAllocationJobs(context.rt, ctx),
   ]);
   return {
     coop: membership.coop,
@@ -46,6 +55,13 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     requests: requests.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() })),
     runs: runs.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() })),
     weights,
+    leadTimes,
+    flagged: flagged.map((f) => ({ ...f, flaggedAt: f.flaggedAt.toISOString() })),
+    jobs: jobs.map(({ createdAt, updatedAt, ...j }) => ({
+      ...j,
+      createdAt: createdAt.toISOString(),
+      updatedAt: updatedAt.toISOString(),
+    })),
   };
 }
 
@@ -99,13 +115,24 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     case "run":
       return submitIntent(
         formData,
-        RunAllocationSchema,
-        (v) => runAllocation(rt, ctx, v),
-        (result) =>
-          redirectWithToast(context, `/coop/${params.coopSlug}/capacity/runs/${(result as { runId: string }).runId}`, {
-            kind: "success",
-            key: "capacity.runDone",
-          }),
+        RunRequestSchema,
+        (v) => startAllocation(rt, ctx, v, context.sendAllocationJob ?? null),
+        (result) => {
+          const started = result as { kind: "run"; runId: string } | { kind: "job"; jobId: string };
+          return started.kind === "run"
+            ? redirectWithToast(context, `/coop/${params.coopSlug}/capacity/runs/${started.runId}`, {
+                kind: "success",
+                key: "capacity.runDone",
+              })
+            : redirectWithToast(context, back, { kind: "success", key: "capacity.runQueued" });
+        },
+      );
+    case "settings":
+      return submitIntent(
+        formData,
+        CapacitySettingsSchema,
+        (v) => setCapacitySettings(rt, ctx, v),
+        () => redirectWithToast(context, back, { kind: "success", key: "capacity.settingsSaved" }),
       );
     default:
       return notFound();
@@ -359,6 +386,11 @@ function Runs({ data, result }: { data: Data; result: FormResult }) {
             <input type="checkbox" name="allowBackup" /> {t("capacity.allowBackup")}
           </label>
         </div>
+        <div className="field checkbox">
+          <label>
+            <input type="checkbox" name="background" /> {t("capacity.background")}
+          </label>
+        </div>
         <FormErrors result={result} intent="run" />
         <button type="submit">{t("capacity.runSubmit")}</button>
       </Form>
@@ -432,11 +464,14 @@ export default function CapacityPool() {
           </button>
         </Form>
       </section>
+      <Flagged rows={data.flagged} />
+      <Jobs jobs={data.jobs} coopSlug={data.coop.slug} />
       <Factories factories={data.factories} result={result} />
       <Windows data={data} result={result} />
       <Requests data={data} />
       <Weights data={data} result={result} />
       <Runs data={data} result={result} />
+      <LeadTimes report={data.leadTimes} result={result} />
     </>
   );
 }

@@ -3,6 +3,7 @@ import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { currentPeriod, listFactoryWork, listWindows, markBatch, MarkBatchSchema } from "@kiln/capacity";
 import { requireFactoryOperator, submitIntent } from "../capacity.server";
 import { FormErrors, type FormResult } from "../components/capacity";
+import { FlagNote } from "../components/capacity-insights";
 import { notFound } from "../errors.server";
 import { useT } from "../i18n/react";
 import { redirectWithToast } from "../toast.server";
@@ -79,7 +80,9 @@ export default function FactoryHome() {
                   <td>{w.capability}</td>
                   <td>{w.creatorName}</td>
                   <td>{w.units}</td>
-                  <td>{w.shipBy}</td>
+                  <td>
+                    {w.shipBy} <FlagNote reason={w.flagReason} revisedShipBy={w.revisedShipBy} />
+                  </td>
                   <td>
                     {w.shippedAt ? (
                       t("capacity.shippedOn", { date: w.shippedAt })

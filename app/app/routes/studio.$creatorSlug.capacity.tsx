@@ -13,6 +13,7 @@ import {
 } from "@kiln/capacity";
 import { requireCreatorTeam, submitIntent } from "../capacity.server";
 import { Explanation, FormErrors, Input, lastValue, type FormResult } from "../components/capacity";
+import { FlagNote } from "../components/capacity-insights";
 import { notFound } from "../errors.server";
 import type { MessageKey } from "../i18n";
 import { useT } from "../i18n/react";
@@ -92,6 +93,17 @@ export default function CreatorCapacity() {
                       .map((b) => `${b.factoryName}: ${b.units} (${t("capacity.shipBy", { date: b.shipBy })})`)
                       .join(" · ")}
                   </p>
+                ) : null}
+                {a.batches.some((b) => b.flagReason) ? (
+                  <ul className="list">
+                    {a.batches
+                      .filter((b) => b.flagReason)
+                      .map((b) => (
+                        <li key={b.factoryId}>
+                          {b.factoryName}: <FlagNote reason={b.flagReason} revisedShipBy={b.revisedShipBy} />
+                        </li>
+                      ))}
+                  </ul>
                 ) : null}
               </li>
             ))}

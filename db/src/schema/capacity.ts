@@ -160,10 +160,19 @@ export const allocations = pgTable(
     isAdjusted: boolean().notNull().default(false),
     /** Part of the locked plan (what drops consume and factories make); cleared when superseded. */
     isLocked: boolean().notNull().default(false),
+    /** Capacity changed after locking (window cut, factory paused): this batch needs re-planning. */
+    flaggedAt: ts(),
+    flagReason: text(),
+    /** The earliest ship-by date the co-op's remaining capacity still allows (null: none found). */
+    revisedShipBy: date({ mode: "string" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
+    check(
+      "allocations_flag_reason",
+      sql`${t.flagReason} is null or ${t.flagReason} in ('window_reduced', 'factory_paused')`,
+    ),
     uniqueIndex("allocations_run_method_request_factory_key").on(t.runId, t.method, t.requestId, t.factoryId),
     index("allocations_creator_idx").on(t.creatorId, t.capability, t.period),
     index("allocations_factory_idx").on(t.factoryId, t.period),
@@ -248,5 +257,54 @@ export const batchProgress = pgTable(
     coopAdminPolicy("batch_progress"),
     factoryOperatorWritePolicy("batch_progress"),
     ownCreatorPolicy("batch_progress", "select"),
+  ],
+);
+
+/** The co-op's capacity settings: the offshore lead time its factories are compared with. */
+export const capacitySettings = pgTable(
+  "capacity_settings",
+  {
+    coopId: uuid()
+      .primaryKey()
+      .references(() => coops.id, { onDelete: "cascade" }),
+    /** Days from order to shipment when producing offshore (the baseline of the lead-time delta). */
+    offshoreLeadTimeDays: integer().notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check("capacity_settings_offshore_days", sql`${t.offshoreLeadTimeDays} between 1 and 365`),
+    systemPolicy("capacity_settings"),
+    coopAdminPolicy("capacity_settings"),
+  ],
+);
+
+/**
+ * A long allocation run, computed by the pg-boss worker: its progress (stage and percent) for the
+ * admin's screen, and the draft run it produced.
+ */
+export const allocationJobs = pgTable(
+  "allocation_jobs",
+  {
+    id: id(),
+    coopId: uuid()
+      .notNull()
+      .references(() => coops.id, { onDelete: "restrict" }),
+    period: text().notNull(),
+    allowBackup: boolean().notNull().default(false),
+    status: text().notNull().default("queued"),
+    stage: text().notNull().default("queued"),
+    progress: integer().notNull().default(0),
+    runId: uuid().references(() => allocationRuns.id, { onDelete: "set null" }),
+    error: text(),
+    requestedByUserId: uuid().notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("allocation_jobs_coop_idx").on(t.coopId, t.createdAt),
+    check("allocation_jobs_status", sql`${t.status} in ('queued', 'running', 'done', 'failed')`),
+    check("allocation_jobs_progress", sql`${t.progress} between 0 and 100`),
+    systemPolicy("allocation_jobs"),
+    coopAdminPolicy("allocation_jobs"),
   ],
 );

@@ -70,6 +70,13 @@ export const subscriptionTiers = pgTable(
     /** draft: not sold; live: published (only via canPublishTier); retired: no longer sold. */
     status: text().notNull().default("draft"),
     publishedAt: ts(),
+    /** Billing (issue 5): what members get, the order for upgrades (higher = more), the Stripe Product. */
+    benefits: text()
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    rank: integer().notNull().default(0),
+    stripeProductId: text(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -4,3 +4,4 @@ export * from "./audit";
 export * from "./outbox";
 export * from "./compliance";
 export * from "./capacity";
+export * from "./billing";

@@ -17,6 +17,10 @@ export interface LockedBatch {
   units: number;
   /** Window start + the factory's lead time. */
   shipBy: string;
+  /** Capacity changed after locking: why this batch needs re-planning (null: on plan). */
+  flagReason: string | null;
+  /** The revised ship-by date when flagged (null: none found yet, or not flagged). */
+  revisedShipBy: string | null;
 }
 
 export interface LockedAllocation {
@@ -38,6 +42,8 @@ export async function selectLockedAllocation(
       factoryName: schema.factories.name,
       leadTimeDays: schema.factories.leadTimeDays,
       units: schema.allocations.units,
+      flagReason: schema.allocations.flagReason,
+      revisedShipBy: schema.allocations.revisedShipBy,
     })
     .from(schema.allocations)
     .innerJoin(schema.factories, eq(schema.factories.id, schema.allocations.factoryId))
@@ -54,13 +60,19 @@ export async function selectLockedAllocation(
   const byFactory = new Map<string, LockedBatch>();
   for (const r of rows) {
     const b = byFactory.get(r.factoryId);
-    if (b) b.units += r.units;
-    else
+    if (b) {
+      b.units += r.units;
+      b.flagReason ??= r.flagReason;
+      if (r.flagReason && (b.revisedShipBy === null || (r.revisedShipBy ?? "") > b.revisedShipBy))
+        b.revisedShipBy = r.revisedShipBy;
+    } else
       byFactory.set(r.factoryId, {
         factoryId: r.factoryId,
         factoryName: r.factoryName,
         units: r.units,
         shipBy: addDays(periodStart(query.period), r.leadTimeDays),
+        flagReason: r.flagReason,
+        revisedShipBy: r.revisedShipBy,
       });
   }
   const batches = [...byFactory.values()];
@@ -123,6 +135,8 @@ export async function listCreatorAllocations(rt: Runtime, ctx: TenantContext): P
         leadTimeDays: schema.factories.leadTimeDays,
         units: schema.allocations.units,
         period: schema.allocations.period,
+        flagReason: schema.allocations.flagReason,
+        revisedShipBy: schema.allocations.revisedShipBy,
       })
       .from(schema.allocations)
       .innerJoin(schema.factories, eq(schema.factories.id, schema.allocations.factoryId))
@@ -145,6 +159,8 @@ export async function listCreatorAllocations(rt: Runtime, ctx: TenantContext): P
           factoryName: b.factoryName,
           units: b.units,
           shipBy: addDays(periodStart(b.period), b.leadTimeDays),
+          flagReason: b.flagReason,
+          revisedShipBy: b.revisedShipBy,
         })),
     }));
   });
@@ -160,6 +176,9 @@ export interface FactoryWorkItem {
   shipBy: string;
   startedAt: Date | null;
   shippedAt: Date | null;
+  /** Capacity changed after locking (e.g. this factory was paused): the batch awaits re-planning. */
+  flagReason: string | null;
+  revisedShipBy: string | null;
 }
 
 function requireOperator(ctx: TenantContext) {
@@ -182,6 +201,8 @@ export async function listFactoryWork(rt: Runtime, ctx: TenantContext): Promise<
         leadTimeDays: schema.factories.leadTimeDays,
         startedAt: schema.batchProgress.startedAt,
         shippedAt: schema.batchProgress.shippedAt,
+        flagReason: schema.allocations.flagReason,
+        revisedShipBy: schema.allocations.revisedShipBy,
       })
       .from(schema.allocations)
       .innerJoin(schema.creators, eq(schema.creators.id, schema.allocations.creatorId))

@@ -39,6 +39,8 @@ export {
   lockAllocationRun,
   adjustAllocation,
   METHODS,
+  STAGE_PROGRESS,
+  type RunStage,
   type RunView,
   type PlanView,
   type RunListItem,
@@ -57,3 +59,25 @@ export {
   type FactoryWorkItem,
 } from "./allocations";
 export { loadRawHighs } from "./raw-highs";
+export {
+  leadTimeStats,
+  getLeadTimeReport,
+  getCapacitySettings,
+  setCapacitySettings,
+  DEFAULT_OFFSHORE_LEAD_TIME_DAYS,
+  type LeadTimeSample,
+  type LeadTimeStats,
+  type LeadTimeReport,
+} from "./lead-times";
+export { listFlaggedAllocations, type FlaggedAllocation, type FlagReason } from "./replan";
+export { runLockedEmail } from "./notify";
+export {
+  ALLOCATION_QUEUE,
+  BACKGROUND_RUN_MIN_REQUESTS,
+  startAllocation,
+  processAllocationJob,
+  getAllocationJob,
+  listAllocationJobs,
+  type AllocationJob,
+  type StartedAllocation,
+} from "./allocation-jobs";

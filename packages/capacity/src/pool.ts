@@ -3,6 +3,7 @@ import { appendAudit } from "@kiln/audit";
 import { AppError } from "@kiln/core";
 import { schema, withTenant, type Runtime, type TenantContext, type Tx } from "@kiln/db";
 import { isPastPeriod, periodsOfQuarter } from "./periods";
+import { auditFlags, reflagFactory, reflagWindow } from "./replan";
 import {
   CreatorWeightSchema,
   FactoryActiveSchema,
@@ -110,6 +111,11 @@ export async function updateFactory(
         isActive: row.isActive,
       },
     });
+    const flagged = await reflagFactory(tx, rt.clock.now(), scope.coopId, {
+      factoryId: row.id,
+      isActive: row.isActive,
+    });
+    await auditFlags(tx, rt.clock.now(), scope, flagged);
     return row;
   });
 }
@@ -136,6 +142,11 @@ export async function setFactoryActive(
       subjectType: "factory",
       subjectId: row.id,
     });
+    const flagged = await reflagFactory(tx, rt.clock.now(), scope.coopId, {
+      factoryId: row.id,
+      isActive: value.isActive,
+    });
+    await auditFlags(tx, rt.clock.now(), scope, flagged);
   });
 }
 
@@ -188,6 +199,7 @@ export async function setWindow(rt: Runtime, ctx: TenantContext, input: WindowFi
       subjectId: value.factoryId,
       data: { capability: value.capability, period: value.period, units: value.units },
     });
+    await auditFlags(tx, rt.clock.now(), scope, await reflagWindow(tx, rt.clock.now(), scope.coopId, value));
   });
 }
 
@@ -225,6 +237,9 @@ export async function setQuarterWindows(
       subjectId: value.factoryId,
       data: { capability: value.capability, quarter: value.quarter, units: value.units, weeks: periods.length },
     });
+    let flagged = 0;
+    for (const period of periods) flagged += await reflagWindow(tx, rt.clock.now(), scope.coopId, { ...value, period });
+    await auditFlags(tx, rt.clock.now(), scope, flagged);
     return { periods };
   });
 }

@@ -12,6 +12,7 @@ import {
 import { fairShare } from "./fair-share";
 import { checkPlan, type AllocationInstance, type Batch, type Method, type Plan, type SolverReport } from "./instance";
 import { optimalPlan, type OptimalOptions } from "./optimal";
+import { queueRunLockedEmails } from "./notify";
 import { isPastPeriod, periodStart } from "./periods";
 import { coopTimezone, requireAdmin } from "./pool";
 import {
@@ -140,14 +141,19 @@ async function writePlan(tx: Tx, coopId: string, runId: string, instance: Alloca
     );
 }
 
+/** A run's stages, with the percent done when each starts (a background job reports them). */
+export type RunStage = "loading" | "fair" | "optimal" | "storing";
+export const STAGE_PROGRESS: Record<RunStage, number> = { loading: 5, fair: 20, optimal: 35, storing: 90 };
+
 /** Runs both solvers for a window and stores the draft run. HiGHS runs outside any transaction. */
 export async function runAllocation(
   rt: Runtime,
   ctx: TenantContext,
   input: RunAllocationFields,
-  options: OptimalOptions = {},
+  { onStage, ...options }: OptimalOptions & { onStage?: (stage: RunStage) => Promise<void> } = {},
 ): Promise<{ runId: string }> {
   const scope = requireAdmin(ctx);
+  await onStage?.("loading");
   const value = parseInput(RunAllocationSchema, input);
   const instance = await withTenant(rt, ctx, async (tx) => {
     if (isPastPeriod(value.period, rt.clock.now(), await coopTimezone(tx, scope.coopId)))
@@ -156,13 +162,16 @@ export async function runAllocation(
       });
     return loadInstance(tx, scope.coopId, value.period, value.allowBackup);
   });
+  await onStage?.("fair");
   const fair = fairShare(instance);
+  await onStage?.("optimal");
   const optimal = await optimalPlan(instance, fair, options);
   for (const plan of [fair, optimal]) {
     const problems = checkPlan(instance, plan.batches);
     if (problems.length) throw new Error(`allocation broke a rule: ${problems.join("; ")}`);
   }
   const summary: RunSummary = { fair: summarise(instance, fair), optimal: summarise(instance, optimal) };
+  await onStage?.("storing");
   return withTenant(rt, ctx, async (tx) => {
     const [run] = await tx
       .insert(schema.allocationRuns)
@@ -337,11 +346,19 @@ export async function getAllocationRun(rt: Runtime, ctx: TenantContext, unverifi
   });
 }
 
-/** Locks one plan of a draft run; the window's previously locked run is superseded. */
-export async function lockAllocationRun(rt: Runtime, ctx: TenantContext, input: { runId: string; method: Method }) {
+/**
+ * Locks one plan of a draft run; the window's previous locked run is superseded. The operators of the
+ * factories with batches are emailed (outbox, same transaction); returns how many emails were queued.
+ */
+export async function lockAllocationRun(
+  rt: Runtime,
+  ctx: TenantContext,
+  input: { runId: string; method: Method },
+  options: { appUrl?: string } = {},
+): Promise<{ emailsQueued: number }> {
   const scope = requireAdmin(ctx);
   const value = parseInput(LockRunSchema, input);
-  await withTenant(rt, ctx, async (tx) => {
+  return withTenant(rt, ctx, async (tx) => {
     const run = await readRun(tx, scope.coopId, value.runId);
     if (run.status !== "draft")
       throw new AppError("CONFLICT", "Only a draft run can be locked; run the allocation again");
@@ -389,6 +406,14 @@ export async function lockAllocationRun(rt: Runtime, ctx: TenantContext, input: 
         superseded: previous.map((p) => p.id),
       },
     });
+    const emailsQueued = await queueRunLockedEmails(tx, {
+      coopId: scope.coopId,
+      runId: run.id,
+      method: value.method,
+      period: run.period,
+      appUrl: options.appUrl ?? "http://localhost:3000",
+    });
+    return { emailsQueued };
   });
 }
 

@@ -128,3 +128,13 @@ export const MarkBatchSchema = z.object({
   allocationId: z.uuid({ error: "Unknown batch" }),
   step: z.enum(["started", "shipped"], { error: "Choose started or shipped" }),
 });
+
+export const CapacitySettingsSchema = z.object({
+  offshoreLeadTimeDays: WholeUnits("offshore lead time")
+    .min(1, { error: "The offshore lead time is at least 1 day" })
+    .max(365, { error: "The offshore lead time can be at most 365 days" }),
+});
+export type CapacitySettingsFields = z.input<typeof CapacitySettingsSchema>;
+
+/** An allocation run request: `background` forces a pg-boss job even for a small window. */
+export const RunRequestSchema = RunAllocationSchema.extend({ background: Checkbox });

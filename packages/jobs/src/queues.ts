@@ -9,6 +9,8 @@ export const QUEUES = {
   auditCheckpoint: "audit-checkpoint",
   /** Deletes expired sessions, used or expired email tokens and old rate-limit windows (packages/auth). */
   authCleanup: "auth-cleanup",
+  /** Computes a long capacity allocation run with progress (packages/capacity processAllocationJob). */
+  capacityAllocation: "capacity-allocation",
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

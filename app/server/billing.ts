@@ -1,0 +1,58 @@
+import {
+  createStripeClient,
+  listPendingWebhookEvents,
+  processWebhookEvent,
+  WEBHOOK_MAX_ATTEMPTS,
+  type Stripe,
+} from "@kiln/billing";
+import type { Config } from "@kiln/core";
+import type { Runtime } from "@kiln/db";
+import type { Jobs } from "@kiln/jobs";
+import { stripeClientOptions } from "@kiln/stripe-emulator";
+
+/** Billing's queues (issue 5): one job per stored webhook event, and a sweep for events whose job was lost. */
+export const BILLING_QUEUES = {
+  webhook: "billing-webhook",
+  webhookSweep: "billing-webhook-sweep",
+} as const;
+
+/**
+ * The process's one Stripe client: the real API with STRIPE_SECRET_KEY, otherwise the local emulator
+ * (its URL when this process started it, else the configured port on loopback, for the worker).
+ */
+export function createStripeForConfig(config: Config, emulatorUrl?: string): Stripe {
+  if (config.stripeSecretKey) return createStripeClient({ secretKey: config.stripeSecretKey });
+  return createStripeClient({
+    emulator: stripeClientOptions(emulatorUrl ?? `http://127.0.0.1:${config.stripeEmulatorPort}`),
+  });
+}
+
+/**
+ * Webhook processing on pg-boss: each attempt counts on the stored event; a failure is retried with
+ * backoff and, after WEBHOOK_MAX_ATTEMPTS, dead-lettered (billing_webhook_events.dead_lettered_at).
+ */
+export async function registerBillingWorkers(jobs: Jobs, rt: Runtime, stripe: Stripe): Promise<void> {
+  await jobs.register<{ eventId: string }>(
+    BILLING_QUEUES.webhook,
+    async (job) => {
+      await processWebhookEvent(rt, stripe, job.data.eventId);
+    },
+    { retryLimit: WEBHOOK_MAX_ATTEMPTS, retryDelay: 5, retryBackoff: true, expireInSeconds: 120 },
+  );
+  await jobs.register(BILLING_QUEUES.webhookSweep, async () => {
+    for (const id of await listPendingWebhookEvents(rt, 300))
+      await processWebhookEvent(rt, stripe, id).catch((error: unknown) =>
+        console.error(`[kiln] billing: webhook event ${id} failed`, error instanceof Error ? error.message : error),
+      );
+  });
+  await jobs.schedule(BILLING_QUEUES.webhookSweep, "*/5 * * * *");
+}
+
+/** Queues processing of a stored event right after the webhook response; errors only logged. */
+export function webhookEnqueuer(jobs: Jobs): (stripeEventId: string) => void {
+  return (eventId) => {
+    jobs
+      .send(BILLING_QUEUES.webhook, { eventId }, { singletonKey: eventId })
+      .catch((error: unknown) => console.error("[kiln] could not queue webhook processing", error));
+  };
+}

@@ -1,0 +1,1 @@
+export { requireCreatorOwner, requireCreatorTeam } from "@kiln/compliance";
