@@ -1,5 +1,6 @@
 import { receiveWebhook, type Stripe, type WebhookEndpoint } from "@kiln/billing";
-import type { AppLoadContext } from "@remix-run/node";
+import { data, type AppLoadContext } from "@remix-run/node";
+import { isAppErrorLike, notFound, statusOf } from "./errors.server";
 
 /** Billing's long-lived parts, made once per process by server/main.ts (never per request). */
 export interface BillingServices {
@@ -29,4 +30,26 @@ export async function handleStripeWebhook(request: Request, context: AppLoadCont
     return Response.json({ error: { code: "BAD_SIGNATURE", message: "Invalid or stale signature" } }, { status: 400 });
   billing.onWebhookStored(result.stripeEventId);
   return Response.json({ received: true, duplicate: result.duplicate });
+}
+
+/** Billing's services for a page that talks to Stripe; a 503 page when this process has none. */
+export function requireBilling(context: Pick<AppLoadContext, "billing">): BillingServices {
+  if (!context.billing) throw data({ message: "Billing is not configured" }, { status: 503 });
+  return context.billing;
+}
+
+/**
+ * A domain error of a billing form as `{ formError }` with the error's status (NOT_FOUND stays a
+ * 404 page); anything else goes to the error boundary.
+ */
+export function billingFormError(error: unknown) {
+  if (!isAppErrorLike(error)) throw error;
+  if (error.code === "NOT_FOUND") notFound(error.message);
+  return data({ formError: error.message, code: error.code }, { status: statusOf(error) });
+}
+
+/** For loaders: a NOT_FOUND domain error becomes the 404 page; anything else is rethrown. */
+export function throwAsPage(error: unknown): never {
+  if (isAppErrorLike(error) && error.code === "NOT_FOUND") notFound(error.message);
+  throw error;
 }

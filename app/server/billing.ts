@@ -31,17 +31,23 @@ export function createStripeForConfig(config: Config, emulatorUrl?: string): Str
  * Webhook processing on pg-boss: each attempt counts on the stored event; a failure is retried with
  * backoff and, after WEBHOOK_MAX_ATTEMPTS, dead-lettered (billing_webhook_events.dead_lettered_at).
  */
-export async function registerBillingWorkers(jobs: Jobs, rt: Runtime, stripe: Stripe): Promise<void> {
+export async function registerBillingWorkers(
+  jobs: Jobs,
+  rt: Runtime,
+  stripe: Stripe,
+  config: Pick<Config, "appUrl">,
+): Promise<void> {
+  const options = { appUrl: config.appUrl };
   await jobs.register<{ eventId: string }>(
     BILLING_QUEUES.webhook,
     async (job) => {
-      await processWebhookEvent(rt, stripe, job.data.eventId);
+      await processWebhookEvent(rt, stripe, job.data.eventId, options);
     },
     { retryLimit: WEBHOOK_MAX_ATTEMPTS, retryDelay: 5, retryBackoff: true, expireInSeconds: 120 },
   );
   await jobs.register(BILLING_QUEUES.webhookSweep, async () => {
     for (const id of await listPendingWebhookEvents(rt, 300))
-      await processWebhookEvent(rt, stripe, id).catch((error: unknown) =>
+      await processWebhookEvent(rt, stripe, id, options).catch((error: unknown) =>
         console.error(`[kiln] billing: webhook event ${id} failed`, error instanceof Error ? error.message : error),
       );
   });

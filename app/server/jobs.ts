@@ -2,6 +2,7 @@ import { writeAllCheckpoints } from "@kiln/audit";
 import { deleteExpiredAuthRows } from "@kiln/auth";
 import { processAllocationJob } from "@kiln/capacity";
 import { eraseExpiredConsentData, rereviewLiveTiers } from "@kiln/compliance";
+import { expireHolds } from "@kiln/drops";
 import type { Config } from "@kiln/core";
 import type { Runtime } from "@kiln/db";
 import { createJobs, QUEUES, type Jobs } from "@kiln/jobs";
@@ -47,6 +48,10 @@ export async function startWorkers(rt: Runtime, config: Config, transport: MailT
     },
     { retryLimit: 1, expireInSeconds: 30 * 60 },
   );
+  // Drops (issue 8): held units go back to stock within a minute of their hold passing.
+  await jobs.register(QUEUES.dropsExpireHolds, async () => {
+    await expireHolds(rt);
+  });
   await jobs.register(COMPLIANCE_QUEUES.rereview, async () => {
     const { requeued } = await rereviewLiveTiers(rt, renderOrderPage);
     if (requeued.length) console.info(`[kiln] compliance: ${requeued.length} terms version(s) back in review`);
@@ -58,6 +63,7 @@ export async function startWorkers(rt: Runtime, config: Config, transport: MailT
   await jobs.schedule(COMPLIANCE_QUEUES.consentRetention, "35 3 * * *");
   await jobs.schedule(QUEUES.emailOutbox, "* * * * *");
   await jobs.schedule(QUEUES.authCleanup, "17 3 * * *");
+  await jobs.schedule(QUEUES.dropsExpireHolds, "* * * * *");
   await jobs.schedule(QUEUES.auditCheckpoint, "0 * * * *");
   return jobs;
 }

@@ -86,7 +86,7 @@ async function main() {
   }
   // Billing (issue 5): one Stripe client for the process; webhook events are processed by pg-boss.
   const stripe = createStripeForConfig(config, stripeEmulator?.url);
-  if (config.inlineWorker) await registerBillingWorkers(jobs, rt, stripe);
+  if (config.inlineWorker) await registerBillingWorkers(jobs, rt, stripe, config);
   services.billing = { stripe, onWebhookStored: webhookEnqueuer(jobs) };
 
   const app = express();

@@ -32,7 +32,7 @@ async function main() {
   const rt: Runtime = { database, clock: systemClock };
   const transport = createMailTransport({ smtpUrl: config.smtpUrl, mailDir: config.mailDir, from: config.mailFrom });
   const jobs = await startWorkers(rt, config, transport);
-  await registerBillingWorkers(jobs, rt, createStripeForConfig(config));
+  await registerBillingWorkers(jobs, rt, createStripeForConfig(config), config);
   console.log("[kiln] worker running: email outbox (every minute and on demand), audit checkpoints (hourly)");
 
   let stopping = false;

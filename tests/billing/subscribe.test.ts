@@ -12,7 +12,7 @@ import { withSystem, withTenant } from "@kiln/db";
 import { createCoopWithPeople, createSubscriptionTier } from "@kiln/seed";
 import { renderOrderPage } from "../../app/app/compliance.server";
 import { sampleTermsFor } from "../compliance/samples";
-import { getTestRuntime } from "../setup/runtime";
+import { databaseMode, getTestRuntime } from "../setup/runtime";
 import { startBillingWorld } from "./world";
 
 const rt = await getTestRuntime("2026-11-29T10:00:00Z");
@@ -114,7 +114,16 @@ describe("subscribe: setup Checkout → order page → server-side subscription"
     // Webhooks arriving afterwards reconcile to the same state.
     await world.drain();
     expect(await hasEntitlement(rt, p.member.id, tier.id)).toBe(true);
-    // A second order for the same tier is refused.
+    // Pressing again with the same card session answers the same order; a new order for the tier is refused.
+    const again = await createSubscription(
+      rt,
+      world.stripe,
+      { userId: p.member.id },
+      { tierId: tier.id, checkoutSessionId: session, termsVersionId: version.id, consent: world.consentFor(terms) },
+    );
+    expect(again).toMatchObject({ consentId: result.consentId, isEntitled: true });
+    expect(again.subscription.id).toBe(result.subscription.id);
+    const secondCard = await world.saveCard(p.member.id, tier.id);
     await expect(
       createSubscription(
         rt,
@@ -122,12 +131,45 @@ describe("subscribe: setup Checkout → order page → server-side subscription"
         { userId: p.member.id },
         {
           tierId: tier.id,
-          checkoutSessionId: session,
+          checkoutSessionId: secondCard,
           termsVersionId: version.id,
           consent: world.consentFor(terms),
         },
       ),
     ).rejects.toMatchObject({ code: "CONFLICT" });
+  });
+
+  it("two presses of the order button at once make one consent, one subscription and one charge", async () => {
+    const { p, tier, version, terms, account } = await world.liveTier();
+    const session = await world.saveCard(p.member.id, tier.id);
+    const press = () =>
+      createSubscription(
+        rt,
+        world.stripe,
+        { userId: p.member.id },
+        { tierId: tier.id, checkoutSessionId: session, termsVersionId: version.id, consent: world.consentFor(terms) },
+      );
+    // The server database runs both at the same moment; the embedded one has a single connection,
+    // so there they run back to back (the second press after the first answered).
+    const [a, b] =
+      databaseMode() === "embedded" ? [await press(), await press()] : await Promise.all([press(), press()]);
+    expect(b.subscription.id).toBe(a.subscription.id);
+    expect(b.subscription.stripeSubscriptionId).toBe(a.subscription.stripeSubscriptionId);
+    expect(b.consentId).toBe(a.consentId);
+    expect([a.isEntitled, b.isEntitled]).toEqual([true, true]);
+    const counts = await withSystem(rt, "t", (tx) =>
+      tx.execute<{ subs: number; consents: number; audits: number }>(sql`select
+        (select count(*)::int from subscriptions where tier_id = ${tier.id}) as subs,
+        (select count(*)::int from consents where tier_id = ${tier.id}) as consents,
+        (select count(*)::int from audit_log where action = 'billing.subscription_created'
+          and subject_id = ${a.subscription.id}) as audits`),
+    );
+    expect(counts[0]).toEqual({ subs: 1, consents: 1, audits: 1 });
+    const customer = a.subscription.stripeCustomerId;
+    const onStripe = await world.stripe.subscriptions.list({ customer, status: "all" }, { stripeAccount: account });
+    expect(onStripe.data.map((s) => s.id)).toEqual([a.subscription.stripeSubscriptionId]);
+    const invoices = await world.stripe.invoices.list({ customer }, { stripeAccount: account });
+    expect(invoices.data.filter((i) => i.status === "paid")).toHaveLength(1);
   });
 
   it("refuses an order for terms other than the approved version shown, or without the auto-renew consent", async () => {

@@ -50,6 +50,11 @@ const TABLES: Record<string, { key: string[] }> = {
   billing_customers: { key: ["id"] },
   subscriptions: { key: ["id"] },
   billing_webhook_events: { key: ["id"] },
+  products: { key: ["id"] },
+  drops: { key: ["id"] },
+  drop_stock: { key: ["drop_id", "bucket"] },
+  drop_member_counters: { key: ["drop_id", "member_user_id"] },
+  drop_claims: { key: ["id"] },
 };
 
 function mutateUnique(table: string, row: Row): Row {
@@ -158,8 +163,24 @@ beforeAll(async () => {
     await tx.execute(sql`insert into subscriptions (coop_id, creator_id, member_user_id, tier_id, tier_price_id, consent_id,
         stripe_account_id, stripe_customer_id, stripe_subscription_id, status)
       values (${b.coop.id}, ${b.creator.id}, ${b.member.id}, ${tier!.id}, ${price!.id}, ${consent!.id}, ${acct}, 'cus_b', 'sub_b', 'active')`);
-    await tx.execute(sql`insert into billing_webhook_events (stripe_event_id, endpoint, type, account, event_created, payload, coop_id)
-      values (${`evt_b_${randomUUID()}`}, 'connect', 'customer.updated', ${acct}, 1, '{}', ${b.coop.id})`);
+    // Already processed, so the webhook sweep of a billing test running alongside leaves it alone.
+    await tx.execute(sql`insert into billing_webhook_events (stripe_event_id, endpoint, type, account, event_created, payload, coop_id, processed_at)
+      values (${`evt_b_${randomUUID()}`}, 'connect', 'customer.updated', ${acct}, 1, '{}', ${b.coop.id}, ${now})`);
+    // Drops (issue 8): an unpublished product and drop (published ones are public), stock, a counter, a claim.
+    const [product] = await tx.execute<{
+      id: string;
+    }>(sql`insert into products (coop_id, creator_id, title, price_minor, currency, capability, sku)
+      values (${b.coop.id}, ${b.creator.id}, 'B print', 2500, 'EUR', 'screenprint', 'B-1') returning id`);
+    const [drop] = await tx.execute<{
+      id: string;
+    }>(sql`insert into drops (coop_id, creator_id, product_id, title, quantity, capability, period, opens_at)
+      values (${b.coop.id}, ${b.creator.id}, ${product!.id}, 'B drop', 10, 'screenprint', '2030-W10', ${later}) returning id`);
+    await tx.execute(sql`insert into drop_stock (drop_id, bucket, coop_id, creator_id, remaining)
+      values (${drop!.id}, 0, ${b.coop.id}, ${b.creator.id}, 9)`);
+    await tx.execute(sql`insert into drop_member_counters (drop_id, member_user_id, coop_id, creator_id, taken)
+      values (${drop!.id}, ${b.member.id}, ${b.coop.id}, ${b.creator.id}, 1)`);
+    await tx.execute(sql`insert into drop_claims (coop_id, creator_id, drop_id, member_user_id, quantity, taken_from, idempotency_key, expires_at)
+      values (${b.coop.id}, ${b.creator.id}, ${drop!.id}, ${b.member.id}, 1, '{"0":1}'::jsonb, 'b-claim-key', ${later})`);
   });
   foreign = {};
   await withSystem(rt, "test-fixture", async (tx) => {
@@ -199,6 +220,11 @@ beforeAll(async () => {
       "billing_customers",
       "subscriptions",
       "billing_webhook_events",
+      "products",
+      "drops",
+      "drop_stock",
+      "drop_member_counters",
+      "drop_claims",
     ])
       await pick(t, sql`coop_id = ${b.coop.id}`);
     for (const t of ["sessions", "api_tokens", "user_tokens"]) await pick(t, sql`user_id = ${b.admin.id}`);

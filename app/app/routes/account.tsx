@@ -1,7 +1,7 @@
 import { getFormProps, getInputProps, getSelectProps, useForm, type SubmissionResult } from "@conform-to/react";
 import { getZodConstraint, parseWithZod } from "@conform-to/zod/v4";
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, useActionData, useLoaderData } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { changePassword, createApiToken, listApiTokens, revokeApiToken, updateProfile } from "@kiln/auth";
 import { API_SCOPES, ChangePasswordSchema, CreateApiTokenSchema, ProfileSchema } from "@kiln/auth/schemas";
@@ -288,6 +288,9 @@ export default function AccountPage() {
   return (
     <>
       <h1>{t("account.title")}</h1>
+      <p>
+        <Link to="/account/subscriptions">{t("subscriptions.nav")}</Link>
+      </p>
       <ProfileForm lastResult={lastResult} />
       <PasswordForm lastResult={lastResult} />
       <TokensSection lastResult={lastResult} />

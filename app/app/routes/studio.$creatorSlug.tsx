@@ -1,6 +1,8 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useActionData, useLoaderData } from "@remix-run/react";
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
+import { createOnboardingLink, getConnectStatus } from "@kiln/billing";
 import { isCreatorRole, requireMembership, type Membership } from "../auth.server";
+import { billingFormError, requireBilling } from "../billing.server";
 import { Invitations } from "../components/invitations";
 import { notFound } from "../errors.server";
 import { useT } from "../i18n/react";
@@ -17,13 +19,38 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const pending = isOwner
     ? await loadPendingInvitations(context, { userId: user.id, coopId: membership.coop.id, creatorId: creator.id })
     : [];
-  return { creator, coop: membership.coop, isOwner, pending };
+  const connect = await getConnectStatus(context.rt, {
+    userId: user.id,
+    coopId: membership.coop.id,
+    creatorId: creator.id,
+    role: membership.role,
+  });
+  return { creator, coop: membership.coop, isOwner, pending, connect };
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const { user, membership } = await requireMembership(context, request, isTeamOf(params.creatorSlug));
   if (membership.role !== "creator_owner") notFound();
   const formData = await request.formData();
+  if (formData.get("intent") === "connect") {
+    // Stripe Connect onboarding (owner only): Stripe's hosted form, then back to this page.
+    const back = `${context.config.appUrl}/studio/${params.creatorSlug}`;
+    const ctx = {
+      userId: user.id,
+      coopId: membership.coop.id,
+      creatorId: membership.creator!.id,
+      role: membership.role,
+    };
+    try {
+      const link = await createOnboardingLink(context.rt, requireBilling(context).stripe, ctx, {
+        returnUrl: back,
+        refreshUrl: back,
+      });
+      return redirect(link.url);
+    } catch (error) {
+      return billingFormError(error);
+    }
+  }
   const response = await handleInvitationIntent(request, context, formData, {
     userId: user.id,
     coopId: membership.coop.id,
@@ -33,8 +60,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 
 export default function StudioHome() {
   const t = useT();
-  const { creator, coop, isOwner, pending } = useLoaderData<typeof loader>();
-  const lastResult = useActionData<typeof action>();
+  const { creator, coop, isOwner, pending, connect } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const connectError = result && "formError" in result ? result.formError : null;
+  const lastResult = result && "formError" in result ? undefined : result;
   return (
     <>
       <section className="card">
@@ -46,6 +75,7 @@ export default function StudioHome() {
         <p>
           <Link to={`/studio/${creator.slug}/tiers`}>{t("tiers.nav")}</Link>
         </p>
+        <ConnectStatus status={connect?.status ?? null} isOwner={isOwner} error={connectError} />
         <h2>{t("studio.products")}</h2>
         <p className="empty">{t("studio.productsEmpty")}</p>
       </section>
@@ -53,5 +83,35 @@ export default function StudioHome() {
         <Invitations roles={["creator_staff"]} creatorId={creator.id} pending={pending} lastResult={lastResult} />
       ) : null}
     </>
+  );
+}
+
+/** Stripe Connect: whether the creator can take payments, and the owner's onboarding button. */
+function ConnectStatus({
+  status,
+  isOwner,
+  error,
+}: {
+  status: "pending" | "enabled" | "restricted" | null;
+  isOwner: boolean;
+  error: string | null;
+}) {
+  const t = useT();
+  return (
+    <div className="connect-status" data-connect-status={status ?? "none"}>
+      <h2>{t("connect.title")}</h2>
+      <p>{t(status ? `connect.status.${status}` : "connect.status.none")}</p>
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      {isOwner && status !== "enabled" ? (
+        <Form method="post">
+          <input type="hidden" name="intent" value="connect" />
+          <button type="submit">{t(status ? "connect.continue" : "connect.start")}</button>
+        </Form>
+      ) : null}
+    </div>
   );
 }

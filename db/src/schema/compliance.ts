@@ -280,8 +280,14 @@ export const consents = pgTable(
     personalDataErasedAt: ts(),
     auditSeq: integer(),
     isExpressStartRequest: boolean().notNull().default(false),
+    /**
+     * The setup Checkout Session the order was placed with (billing). One consent per session, so a
+     * double press or a retry reuses it, and with it the idempotency key of the Stripe create call.
+     */
+    checkoutSessionId: text(),
   },
   (t) => [
+    uniqueIndex("consents_checkout_session_key").on(t.checkoutSessionId),
     index("consents_coop_idx").on(t.coopId, t.consentedAt),
     index("consents_member_idx").on(t.memberUserId),
     index("consents_retention_idx").on(t.retainUntil),

@@ -5,3 +5,4 @@ export * from "./outbox";
 export * from "./compliance";
 export * from "./capacity";
 export * from "./billing";
+export * from "./drops";

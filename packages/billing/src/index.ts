@@ -15,7 +15,8 @@ export {
   type CreateSubscriptionInput,
 } from "./subscribe";
 export { stateFromStripe } from "./subscription-state";
-export { getTierOffer, publishTierForSale, syncTierPrice, type TierPrice } from "./tiers";
+export { listMemberSubscriptions } from "./member";
+export { getStorefrontTier, getTierOffer, publishTierForSale, syncTierPrice, type TierPrice } from "./tiers";
 export {
   listPendingWebhookEvents,
   processWebhookEvent,

@@ -1,11 +1,11 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import { z } from "zod";
 import { appendAudit } from "@kiln/audit";
 import { JurisdictionSchema, recordConsent } from "@kiln/compliance";
 import { AppError } from "@kiln/core";
 import { schema, withSystem, type Runtime, type TenantContext } from "@kiln/db";
-import { isEntitled } from "./entitlement";
+import { DEFAULT_GRACE_DAYS, isEntitled } from "./entitlement";
 import { upsertSubscriptionFromStripe } from "./subscription-state";
 import { findCurrentPrice } from "./tiers";
 
@@ -147,6 +147,20 @@ export async function createSubscription(
         ),
       );
     if (!customer) throw new AppError("CONFLICT", "Add a card first");
+    // A second press (or a retry) with the same card session is the same order: answer it again.
+    const [placed] = await tx
+      .select({ sub: schema.subscriptions, graceDays: schema.billingSettings.graceDays })
+      .from(schema.subscriptions)
+      .innerJoin(schema.consents, eq(schema.consents.id, schema.subscriptions.consentId))
+      .leftJoin(schema.billingSettings, eq(schema.billingSettings.coopId, schema.subscriptions.coopId))
+      .where(
+        and(
+          eq(schema.consents.checkoutSessionId, checkoutSessionId),
+          eq(schema.subscriptions.memberUserId, member.userId),
+          eq(schema.subscriptions.tierId, tierId),
+        ),
+      );
+    if (placed) return { placed };
     const [open] = await tx
       .select({ id: schema.subscriptions.id })
       .from(schema.subscriptions)
@@ -162,8 +176,21 @@ export async function createSubscription(
       .select()
       .from(schema.billingSettings)
       .where(eq(schema.billingSettings.coopId, offer.tier.coopId));
-    return { offer, customer, feeBps: settings?.applicationFeeBps ?? 500 };
+    return {
+      offer,
+      customer,
+      feeBps: settings?.applicationFeeBps ?? 500,
+      graceDays: settings?.graceDays ?? DEFAULT_GRACE_DAYS,
+    };
   });
+  if ("placed" in ctx && ctx.placed) {
+    const { sub, graceDays } = ctx.placed;
+    return {
+      subscription: sub,
+      consentId: sub.consentId,
+      isEntitled: isEntitled(sub, rt.clock.now(), graceDays ?? DEFAULT_GRACE_DAYS),
+    };
+  }
   const { offer, customer } = ctx;
   const account = customer.stripeAccountId;
 
@@ -190,6 +217,8 @@ export async function createSubscription(
       interval: offer.price.interval,
     },
     trialEndsAt: offer.price.trialDays ? new Date(rt.clock.now().getTime() + offer.price.trialDays * 86_400_000) : null,
+    // One consent per card session: two presses share it, and so the idempotency key below.
+    checkoutSessionId,
   });
 
   const sub = await stripe.subscriptions.create(
@@ -208,8 +237,15 @@ export async function createSubscription(
 
   const now = rt.clock.now();
   return withSystem(rt, "billing-subscribe", async (tx) => {
+    // Two presses arrive here with the same Stripe subscription: one records it (and audits), the other reads it.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`kiln-subscribe:${consent.id}`}, 0))`);
+    const [before] = await tx
+      .select({ id: schema.subscriptions.id })
+      .from(schema.subscriptions)
+      .where(eq(schema.subscriptions.consentId, consent.id));
     const row = await upsertSubscriptionFromStripe(tx, account, sub, null);
     if (!row) throw new Error(`subscription ${sub.id} could not be recorded`);
+    if (before) return { subscription: row, consentId: consent.id, isEntitled: isEntitled(row, now, ctx.graceDays) };
     await appendAudit(tx, now, {
       coopId: row.coopId,
       action: "billing.subscription_created",
@@ -225,6 +261,6 @@ export async function createSubscription(
         currency: offer.price.currency,
       },
     });
-    return { subscription: row, consentId: consent.id, isEntitled: isEntitled(row, now) };
+    return { subscription: row, consentId: consent.id, isEntitled: isEntitled(row, now, ctx.graceDays) };
   });
 }

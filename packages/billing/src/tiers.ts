@@ -157,3 +157,38 @@ export async function getTierOffer(rt: Runtime, tierId: string) {
     };
   });
 }
+
+/**
+ * The public tier page (`/s/:creatorSlug/tiers/:tierId`): a live tier of the creator with that slug,
+ * its current approved terms and price, and whether the creator can take payments now. Another
+ * creator's tier, a draft or an unknown id are all NOT_FOUND.
+ */
+export async function getStorefrontTier(rt: Runtime, creatorSlug: string, unverifiedTierId: string) {
+  if (!/^[0-9a-f-]{36}$/i.test(unverifiedTierId)) throw new AppError("NOT_FOUND", "Not found");
+  return withSystem(rt, "billing-storefront-tier", async (tx) => {
+    const [creator] = await tx
+      .select({ id: schema.creators.id, slug: schema.creators.slug, displayName: schema.creators.displayName })
+      .from(schema.creators)
+      .where(eq(schema.creators.slug, creatorSlug));
+    const found = creator ? await findCurrentPrice(tx, unverifiedTierId) : null;
+    if (!creator || !found || found.tier.creatorId !== creator.id) throw new AppError("NOT_FOUND", "Not found");
+    const [account] = await tx
+      .select({ status: schema.billingAccounts.status })
+      .from(schema.billingAccounts)
+      .where(eq(schema.billingAccounts.creatorId, creator.id));
+    const { tier, version, price, terms } = found;
+    return {
+      creator: { slug: creator.slug, displayName: creator.displayName },
+      tier: { id: tier.id, name: tier.name, benefits: tier.benefits, jurisdictions: tier.jurisdictions },
+      termsVersionId: version.id,
+      terms,
+      price: {
+        amountMinor: price.amountMinor,
+        currency: price.currency,
+        interval: price.interval,
+        trialDays: price.trialDays,
+      },
+      isOrderable: account?.status === "enabled",
+    };
+  });
+}

@@ -2,6 +2,7 @@ import { and, asc, eq, isNull, lt, sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import { schema, withSystem, type Runtime } from "@kiln/db";
 import { applyAccountState } from "./connect";
+import { queuePaymentFailedNotice } from "./dunning";
 import { upsertSubscriptionFromStripe } from "./subscription-state";
 
 export type WebhookEndpoint = "platform" | "connect";
@@ -53,6 +54,8 @@ export interface ProcessOptions {
   maxAttempts?: number;
   /** Test seam: runs before the event is applied (a thrown error is a processing crash). */
   beforeApply?: (event: Stripe.Event) => void | Promise<void>;
+  /** Kiln's public origin: member notices (dunning) link to it; without it none are queued. */
+  appUrl?: string;
 }
 
 export type ProcessResult = "processed" | "ignored" | "skipped" | "failed" | "dead_lettered";
@@ -98,7 +101,7 @@ export async function processWebhookEvent(
   const event = JSON.parse(row.payload) as Stripe.Event;
   try {
     await options.beforeApply?.(event);
-    const outcome = await applyEvent(rt, stripe, event);
+    const outcome = await applyEvent(rt, stripe, event, options);
     await withSystem(rt, "billing-webhook-done", (tx) =>
       tx
         .update(schema.billingWebhookEvents)
@@ -120,7 +123,7 @@ export async function processWebhookEvent(
   }
 }
 
-async function applyEvent(rt: Runtime, stripe: Stripe, event: Stripe.Event) {
+async function applyEvent(rt: Runtime, stripe: Stripe, event: Stripe.Event, options: ProcessOptions) {
   const account = event.account;
   if (event.type === "account.updated" || event.type === "account.application.deauthorized") {
     const id = account ?? (event.data.object as { id: string }).id;
@@ -135,9 +138,13 @@ async function applyEvent(rt: Runtime, stripe: Stripe, event: Stripe.Event) {
       { expand: ["latest_invoice"] },
       { stripeAccount: account },
     );
-    const row = await withSystem(rt, "billing-webhook-subscription", (tx) =>
-      upsertSubscriptionFromStripe(tx, account, sub, { id: event.id, created: event.created }),
-    );
+    const row = await withSystem(rt, "billing-webhook-subscription", async (tx) => {
+      const written = await upsertSubscriptionFromStripe(tx, account, sub, { id: event.id, created: event.created });
+      // Dunning: the member is told in the same transaction, once per event.
+      if (written && event.type === "invoice.payment_failed" && options.appUrl)
+        await queuePaymentFailedNotice(tx, written, event, { appUrl: options.appUrl, now: rt.clock.now() });
+      return written;
+    });
     return { applied: row !== null, coopId: row?.coopId ?? null };
   }
   return { applied: false, coopId: null };

@@ -28,6 +28,11 @@ export const ConsentInputSchema = z.object({
   /** Personal data, stored beside the audit chain and erased after retention. */
   ip: z.string().max(100).nullish(),
   userAgent: z.string().max(1000).nullish(),
+  /**
+   * The order's setup Checkout Session (billing): at most one consent per session. A second call for
+   * the same session (double press, retry) returns the consent already recorded instead of a new one.
+   */
+  checkoutSessionId: z.string().min(3).max(255).nullish(),
 });
 export type ConsentInput = z.input<typeof ConsentInputSchema>;
 
@@ -105,6 +110,26 @@ export async function recordConsent(rt: Runtime, input: ConsentInput) {
       if (finding.status === "fail") throw new AppError("BAD_INPUT", `${rule.id}: ${finding.detail}`);
     }
 
+    if (c.checkoutSessionId) {
+      // Serialises concurrent presses for one session (the unique index is the last wall).
+      await tx.execute(
+        sql`select pg_advisory_xact_lock(hashtextextended(${`kiln-consent:${c.checkoutSessionId}`}, 0))`,
+      );
+      const [existing] = await tx
+        .select()
+        .from(schema.consents)
+        .where(eq(schema.consents.checkoutSessionId, c.checkoutSessionId));
+      if (existing) {
+        if (
+          existing.memberUserId !== c.memberUserId ||
+          existing.tierId !== c.tierId ||
+          existing.termsVersionId !== c.termsVersionId
+        )
+          throw new AppError("CONFLICT", "This card session was used for another order: add the card again");
+        return existing;
+      }
+    }
+
     const id = crypto.randomUUID();
     const { seq } = await appendAudit(tx, now, {
       coopId: row.tier.coopId,
@@ -150,6 +175,7 @@ export async function recordConsent(rt: Runtime, input: ConsentInput) {
         personalDataId: entry?.personalDataId ?? null,
         auditSeq: seq,
         isExpressStartRequest: c.checkboxes.some((b) => b.name === "express-start" && b.checked),
+        checkoutSessionId: c.checkoutSessionId ?? null,
       })
       .returning();
     return consent!;

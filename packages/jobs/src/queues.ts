@@ -11,6 +11,8 @@ export const QUEUES = {
   authCleanup: "auth-cleanup",
   /** Computes a long capacity allocation run with progress (packages/capacity processAllocationJob). */
   capacityAllocation: "capacity-allocation",
+  /** Returns the units of drop claims whose hold has passed (packages/drops expireHolds). */
+  dropsExpireHolds: "drops-expire-holds",
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -1,0 +1,55 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { useLoaderData } from "@remix-run/react";
+import { z } from "zod";
+import { listStorefrontDrops } from "@kiln/drops";
+import { throwAsPage } from "../billing.server";
+import { useLocale, useT } from "../i18n/react";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `${data?.creator.displayName ?? "Storefront"} · Kiln` },
+];
+
+const ParamsSchema = z.object({ creatorSlug: z.string().min(1).max(80) });
+
+/** The visitor storefront: a published creator's upcoming and open drops (public rows only). */
+export async function loader({ params, context }: LoaderFunctionArgs) {
+  const { creatorSlug } = ParamsSchema.parse(params);
+  return listStorefrontDrops(context.rt, creatorSlug).catch(throwAsPage);
+}
+
+export default function Storefront() {
+  const { creator, drops } = useLoaderData<typeof loader>();
+  const t = useT();
+  const locale = useLocale();
+  const when = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" });
+  return (
+    <section className="card" aria-labelledby="storefront-title">
+      <h1 id="storefront-title">{creator.displayName}</h1>
+      <h2>{t("storefront.drops")}</h2>
+      {drops.length === 0 ? (
+        <p className="muted">{t("storefront.noDrops")}</p>
+      ) : (
+        <ul>
+          {drops.map((drop) => (
+            <li key={drop.id}>
+              <h3>{drop.title}</h3>
+              <p>
+                {drop.productTitle} ·{" "}
+                {new Intl.NumberFormat(locale, { style: "currency", currency: drop.currency }).format(
+                  drop.priceMinor / 100,
+                )}
+              </p>
+              {drop.isMemberOnly ? <p className="badge">{t("storefront.memberOnly")}</p> : null}
+              <p>
+                {drop.isOpen
+                  ? t("storefront.openNow")
+                  : t("storefront.opensAt", { when: when.format(new Date(drop.opensAt)) })}
+              </p>
+              {drop.shipBy ? <p className="muted">{t("storefront.shipBy", { date: drop.shipBy })}</p> : null}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

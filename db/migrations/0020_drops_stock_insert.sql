@@ -1,0 +1,1 @@
+CREATE POLICY "drop_stock_creator_insert" ON "drop_stock" AS PERMISSIVE FOR INSERT TO "kiln_app" WITH CHECK (coop_id = kiln_coop_id() and (kiln_creator_id() is null or creator_id = kiln_creator_id()) and exists (select 1 from drops d where d.id = drop_id and d.coop_id = kiln_coop_id() and d.creator_id = drop_stock.creator_id));

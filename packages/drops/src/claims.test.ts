@@ -1,0 +1,251 @@
+import { sql } from "drizzle-orm";
+import { afterAll, describe, expect, it } from "vitest";
+import { isAppError } from "@kiln/core";
+import { openDatabase, withSystem, withTenant, type Runtime } from "@kiln/db";
+import { databaseMode, databaseUrl, getTestRuntime } from "../../../tests/setup/runtime";
+import {
+  cancelClaim,
+  claimDrop,
+  confirmClaim,
+  createDrop,
+  createProduct,
+  expireHolds,
+  getRemaining,
+  setDropPublished,
+  type Claim,
+  type MemberContext,
+} from "./index";
+import { createDropShop, createMember } from "./testing";
+
+const rt = await getTestRuntime("2026-03-02T09:00:00.000Z");
+const PERIOD = "2026-W12";
+const MINUTE = 60_000;
+
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => "ok",
+    (error: unknown) => {
+      if (isAppError(error)) return error.code;
+      throw error;
+    },
+  );
+
+/** A published, open drop of a fresh shop (allocation 1000 units, one unit per item). */
+async function openDrop(
+  runtime: Runtime,
+  options: { quantity: number; perMemberLimit?: number; bucketCount?: number; tierIds?: string[] },
+) {
+  const shop = await createDropShop(runtime, { period: PERIOD, allocationUnits: 1000 });
+  const product = await createProduct(runtime, shop.creatorCtx, {
+    title: "Print",
+    priceMinor: 2500,
+    currency: "EUR",
+    capability: "screenprint",
+    sku: "PRINT-1",
+  });
+  const drop = await createDrop(runtime, shop.creatorCtx, {
+    productId: product.id,
+    title: "Restock",
+    quantity: options.quantity,
+    period: PERIOD,
+    opensAt: new Date(runtime.clock.now().getTime() - MINUTE),
+    perMemberLimit: options.perMemberLimit ?? 2,
+    bucketCount: options.bucketCount ?? 1,
+    tierIds: options.tierIds ?? [],
+  });
+  await setDropPublished(runtime, shop.creatorCtx, drop.id, true);
+  return { shop, drop };
+}
+
+async function claimRows(dropId: string) {
+  return withSystem(rt, "test", (tx) =>
+    tx.execute<{ member_user_id: string; quantity: number; status: string; id: string; idempotency_key: string }>(
+      sql`select id, member_user_id, quantity, status, idempotency_key from drop_claims where drop_id = ${dropId}`,
+    ),
+  );
+}
+
+/**
+ * 200 claims from 50 members (4 each, limit 2) plus 40 retries of earlier keys, on 50 units in 4
+ * buckets. `concurrency` claims run at once; the embedded server has one connection, so there this
+ * proves serial correctness only — the PostgreSQL server run is the concurrency proof.
+ */
+async function storm(runtime: Runtime, concurrency: number) {
+  const { drop } = await openDrop(runtime, { quantity: 50, perMemberLimit: 2, bucketCount: 4 });
+  const shopLike = await withSystem(runtime, "test", async (tx) => {
+    const [row] = await tx.execute<{ coop_id: string; creator_id: string }>(
+      sql`select coop_id, creator_id from drops where id = ${drop.id}`,
+    );
+    return { coop: { id: row!.coop_id }, creator: { id: row!.creator_id } };
+  });
+  const members: MemberContext[] = [];
+  for (let i = 0; i < 50; i++) members.push(await createMember(runtime, shopLike));
+  const requests = members.flatMap((m, i) => [0, 1, 2, 3].map((k) => ({ member: m, key: `storm-${i}-${k}` })));
+  const retries = requests.filter((_, i) => i % 5 === 0).map((r) => ({ ...r, retry: true }));
+  const all = [...requests, ...retries].sort(() => Math.random() - 0.5);
+  const results: { member: MemberContext; key: string; outcome: Claim | string }[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < all.length) {
+        const r = all[next++]!;
+        const outcome = await claimDrop(runtime, r.member, {
+          dropId: drop.id,
+          quantity: 1,
+          idempotencyKey: r.key,
+        }).catch((error: unknown) => {
+          if (isAppError(error)) return error.code;
+          throw error;
+        });
+        results.push({ member: r.member, key: r.key, outcome });
+      }
+    }),
+  );
+  return { drop, members, results };
+}
+
+async function checkStorm(runtime: Runtime, concurrency: number) {
+  const { drop, results } = await storm(runtime, concurrency);
+  const claims = await claimRows(drop.id);
+  // Exactly the stock, never more.
+  expect(claims.reduce((s, c) => s + c.quantity, 0)).toBe(50);
+  expect(claims.every((c) => c.status === "reserved")).toBe(true);
+  expect(await getRemaining(runtime, drop.id)).toBe(0);
+  // No member above the limit, and each member's counter matches their claims.
+  const perMember = new Map<string, number>();
+  for (const c of claims) perMember.set(c.member_user_id, (perMember.get(c.member_user_id) ?? 0) + c.quantity);
+  expect(Math.max(...perMember.values())).toBeLessThanOrEqual(2);
+  const counters = await withSystem(runtime, "test", (tx) =>
+    tx.execute<{ member_user_id: string; taken: number }>(
+      sql`select member_user_id, taken from drop_member_counters where drop_id = ${drop.id} and taken > 0`,
+    ),
+  );
+  expect(new Map(counters.map((c) => [c.member_user_id, c.taken]))).toEqual(perMember);
+  // Every failure is a coded refusal; every retry of a winning key got the same claim.
+  const failures = results.filter((r) => typeof r.outcome === "string").map((r) => r.outcome as string);
+  expect(new Set(failures).size).toBeLessThanOrEqual(2);
+  for (const code of failures) expect(["SOLD_OUT", "LIMIT_EXCEEDED"]).toContain(code);
+  const byKey = new Map(claims.map((c) => [c.idempotency_key, c.id]));
+  const wins = results.filter((r) => typeof r.outcome !== "string");
+  for (const w of wins) expect((w.outcome as Claim).id).toBe(byKey.get(w.key));
+  expect(new Set(wins.map((w) => (w.outcome as Claim).id)).size).toBe(claims.length);
+}
+
+describe("claiming a drop", () => {
+  const serverRuns = databaseMode() === "server";
+  let wide: Runtime | undefined;
+  afterAll(async () => {
+    await wide?.database.close();
+  });
+
+  it.runIf(serverRuns)(
+    "never oversells under 240 concurrent claims on 50 units in 4 buckets (PostgreSQL server, 16 connections)",
+    async () => {
+      wide = { database: await openDatabase({ databaseUrl: databaseUrl(), max: 16 }), clock: rt.clock };
+      await checkStorm(wide, 32);
+    },
+    60_000,
+  );
+
+  it("never oversells the same storm run one claim at a time (embedded: serial correctness only)", async () => {
+    await checkStorm(rt, 1);
+  }, 60_000);
+
+  it("returns the same claim for a retry with the same key and refuses a reused key for another claim", async () => {
+    const { drop, shop } = await openDrop(rt, { quantity: 5, perMemberLimit: 3 });
+    const member = await createMember(rt, shop);
+    const first = await claimDrop(rt, member, { dropId: drop.id, quantity: 2, idempotencyKey: "key-abcdef-1" });
+    const again = await claimDrop(rt, member, { dropId: drop.id, quantity: 2, idempotencyKey: "key-abcdef-1" });
+    expect(again.id).toBe(first.id);
+    expect(await getRemaining(rt, drop.id)).toBe(3);
+    expect(await codeOf(claimDrop(rt, member, { dropId: drop.id, quantity: 1, idempotencyKey: "key-abcdef-1" }))).toBe(
+      "CONFLICT",
+    );
+    // The limit counts the first claim once: 2 taken, 1 more allowed, 2 more refused.
+    expect(await codeOf(claimDrop(rt, member, { dropId: drop.id, quantity: 2, idempotencyKey: "key-abcdef-2" }))).toBe(
+      "LIMIT_EXCEEDED",
+    );
+    expect(await codeOf(claimDrop(rt, member, { dropId: drop.id, quantity: 1, idempotencyKey: "key-abcdef-3" }))).toBe(
+      "ok",
+    );
+  });
+
+  it("takes a multi-unit claim from several buckets when no single bucket holds it", async () => {
+    const { drop, shop } = await openDrop(rt, { quantity: 4, perMemberLimit: 4, bucketCount: 4 });
+    const member = await createMember(rt, shop);
+    const claim = await claimDrop(rt, member, { dropId: drop.id, quantity: 3, idempotencyKey: "multi-bucket-1" });
+    expect(Object.values(claim.takenFrom).reduce((s, q) => s + q, 0)).toBe(3);
+    expect(Object.keys(claim.takenFrom)).toHaveLength(3);
+    const other = await createMember(rt, shop);
+    expect(await codeOf(claimDrop(rt, other, { dropId: drop.id, quantity: 2, idempotencyKey: "multi-bucket-2" }))).toBe(
+      "SOLD_OUT",
+    );
+    expect(await getRemaining(rt, drop.id)).toBe(1);
+  });
+
+  it("expiry returns held units to stock and to the member's limit; an expired hold cannot be confirmed", async () => {
+    const { drop, shop } = await openDrop(rt, { quantity: 2, perMemberLimit: 2, bucketCount: 2 });
+    const member = await createMember(rt, shop);
+    const held = await claimDrop(rt, member, { dropId: drop.id, quantity: 2, idempotencyKey: "expiry-key-1" });
+    const paid = await createMember(rt, shop);
+    expect(await codeOf(claimDrop(rt, paid, { dropId: drop.id, quantity: 1, idempotencyKey: "expiry-key-2" }))).toBe(
+      "SOLD_OUT",
+    );
+    rt.clock.advance(9 * MINUTE);
+    expect((await expireHolds(rt)).claims).toBe(0);
+    rt.clock.advance(MINUTE);
+    const expired = await expireHolds(rt);
+    expect(expired.units).toBeGreaterThanOrEqual(2);
+    expect(await getRemaining(rt, drop.id)).toBe(2);
+    expect(await codeOf(confirmClaim(rt, member, held.id))).toBe("GONE");
+    // The units and the member's limit are free again.
+    const again = await claimDrop(rt, member, { dropId: drop.id, quantity: 2, idempotencyKey: "expiry-key-3" });
+    expect((await confirmClaim(rt, member, again.id)).status).toBe("confirmed");
+    expect((await confirmClaim(rt, member, again.id)).status).toBe("confirmed");
+    rt.clock.advance(60 * MINUTE);
+    await expireHolds(rt);
+    expect(await getRemaining(rt, drop.id)).toBe(0);
+    expect(await codeOf(cancelClaim(rt, member, again.id))).toBe("CONFLICT");
+  });
+
+  it("cancelling a hold gives its unit back at once; someone else's claim is NOT_FOUND", async () => {
+    const { drop, shop } = await openDrop(rt, { quantity: 1 });
+    const member = await createMember(rt, shop);
+    const claim = await claimDrop(rt, member, { dropId: drop.id, quantity: 1, idempotencyKey: "cancel-key-1" });
+    const stranger = await createMember(rt, shop);
+    expect(await codeOf(cancelClaim(rt, stranger, claim.id))).toBe("NOT_FOUND");
+    expect(await codeOf(confirmClaim(rt, stranger, claim.id))).toBe("NOT_FOUND");
+    expect((await cancelClaim(rt, member, claim.id)).status).toBe("cancelled");
+    expect(await getRemaining(rt, drop.id)).toBe(1);
+    expect(
+      await codeOf(claimDrop(rt, stranger, { dropId: drop.id, quantity: 1, idempotencyKey: "cancel-key-2" })),
+    ).toBe("ok");
+  });
+
+  it("RLS: a member reads only their own claims, the creator team its drop's, and no tenant context writes stock", async () => {
+    const { drop, shop } = await openDrop(rt, { quantity: 3 });
+    const member = await createMember(rt, shop);
+    const other = await createMember(rt, shop);
+    const mine = await claimDrop(rt, member, { dropId: drop.id, quantity: 1, idempotencyKey: "rls-key-1" });
+    await claimDrop(rt, other, { dropId: drop.id, quantity: 1, idempotencyKey: "rls-key-2" });
+    const seen = await withTenant(rt, { userId: member.userId }, (tx) =>
+      tx.execute<{ id: string }>(sql`select id from drop_claims where drop_id = ${drop.id}`),
+    );
+    expect(seen.map((r) => r.id)).toEqual([mine.id]);
+    const team = await withTenant(rt, shop.creatorCtx, (tx) =>
+      tx.execute(sql`select id from drop_claims where drop_id = ${drop.id}`),
+    );
+    expect(team).toHaveLength(2);
+    for (const ctx of [{ userId: member.userId }, shop.creatorCtx]) {
+      const bumped = await withTenant(rt, ctx, (tx) =>
+        tx.execute(sql`update drop_stock set remaining = remaining + 100 where drop_id = ${drop.id} returning 1`),
+      );
+      expect(bumped).toHaveLength(0);
+      const reset = await withTenant(rt, ctx, (tx) =>
+        tx.execute(sql`update drop_member_counters set taken = 0 where drop_id = ${drop.id} returning 1`),
+      );
+      expect(reset).toHaveLength(0);
+    }
+    expect(await getRemaining(rt, drop.id)).toBe(1);
+  });
+});
