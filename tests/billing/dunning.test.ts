@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { updateProfile } from "@kiln/auth";
 import { createSubscription, hasEntitlement, processWebhookEvent } from "@kiln/billing";
+import { formatDate } from "@kiln/compliance/disclosure";
 import { withSystem } from "@kiln/db";
 import { getTestRuntime } from "../setup/runtime";
 import { startBillingWorld } from "./world";
@@ -57,7 +58,8 @@ describe("dunning: invoice.payment_failed", () => {
     expect(notices[0]!.text_body).toContain("9,00");
     // Not cut off on the first failure: still entitled, and the notice says until when.
     expect(await hasEntitlement(rt, member.id, live.tier.id)).toBe(true);
-    console.log(notices[0]!.text_body);
+    const graceEnd = formatDate(new Date(periodEnd + 3_600_000 + 7 * 86_400_000), "de");
+    expect(notices[0]!.text_body).toContain(`bleiben bis zum ${graceEnd} erhalten`);
 
     // The event processed again (its commit landed but "processed" was lost): no second notice.
     const [failed] = await withSystem(rt, "t", (tx) =>
