@@ -4,7 +4,8 @@ import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { createWaiver, decideTermsVersion, diffTermsVersions, getTermsVersion, revokeWaiver } from "@kiln/compliance";
 import { notFound, replyWithAppError } from "../errors.server";
-import { useLocale, useT } from "../i18n/react";
+import { FindingsTable } from "../components/findings-table";
+import { useT } from "../i18n/react";
 import { requireReviewerOf } from "../review.server";
 import { redirectWithToast } from "../toast.server";
 
@@ -60,7 +61,6 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 
 export default function TermsReview() {
   const t = useT();
-  const locale = useLocale();
   const { coop, detail, diff } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const { version, tier, findings, reviews } = detail;
@@ -78,63 +78,30 @@ export default function TermsReview() {
         </p>
         {version.rereviewReason ? <p className="error">{version.rereviewReason}</p> : null}
         <h2>{t("review.findings")}</h2>
-        <table className="findings">
-          <thead>
-            <tr>
-              <th>{t("review.rule")}</th>
-              <th>{t("review.result")}</th>
-              <th>{t("review.why")}</th>
-              <th>{t("review.citation")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((f) => (
-              <tr key={`${f.jurisdiction}-${f.ruleId}`} data-status={f.status}>
-                <td>
-                  <code>
-                    {f.jurisdiction} {f.ruleId}
-                  </code>
-                  <br />
-                  <small>{f.title}</small>
-                </td>
-                <td>
-                  {f.waiver
-                    ? t("review.waived", { until: f.waiver.expiresAt.slice(0, 10) })
-                    : t(`review.result.${f.status}` as never)}
-                </td>
-                <td>
-                  {f.status === "pass" ? null : (
-                    <>
-                      {f.message[locale]} <small className="muted">({f.detail})</small>
-                      <br />
-                      <em>{f.fix[locale]}</em>
-                    </>
-                  )}
-                </td>
-                <td>
-                  <small>{f.citation}</small>
-                  {f.status === "fail" && !f.waiver ? (
-                    <Form method="post" className="inline">
-                      <input type="hidden" name="intent" value="waive" />
-                      <input type="hidden" name="jurisdiction" value={f.jurisdiction} />
-                      <input type="hidden" name="ruleId" value={f.ruleId} />
-                      <input name="reason" placeholder={t("review.waiverReason")} required minLength={10} />
-                      <input type="date" name="expiresAt" required />
-                      <button type="submit">{t("review.waive")}</button>
-                    </Form>
-                  ) : null}
-                  {f.waiver ? (
-                    <Form method="post" className="inline">
-                      <input type="hidden" name="intent" value="revoke-waiver" />
-                      <input type="hidden" name="waiverId" value={f.waiver.id} />
-                      <button type="submit">{t("review.revokeWaiver")}</button>
-                    </Form>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <FindingsTable
+          findings={shown}
+          actions={(f) => (
+            <>
+              {f.status === "fail" && !f.waiver ? (
+                <Form method="post" className="inline">
+                  <input type="hidden" name="intent" value="waive" />
+                  <input type="hidden" name="jurisdiction" value={f.jurisdiction} />
+                  <input type="hidden" name="ruleId" value={f.ruleId} />
+                  <input name="reason" placeholder={t("review.waiverReason")} required minLength={10} />
+                  <input type="date" name="expiresAt" required />
+                  <button type="submit">{t("review.waive")}</button>
+                </Form>
+              ) : null}
+              {f.waiver ? (
+                <Form method="post" className="inline">
+                  <input type="hidden" name="intent" value="revoke-waiver" />
+                  <input type="hidden" name="waiverId" value={f.waiver.id} />
+                  <button type="submit">{t("review.revokeWaiver")}</button>
+                </Form>
+              ) : null}
+            </>
+          )}
+        />
       </section>
       {diff ? (
         <section className="card">

@@ -15,6 +15,7 @@ import {
 import { requireCreatorTeam, submitIntent } from "../capacity.server";
 import { renderOrderPage } from "../compliance.server";
 import { FormErrors, resultFor, type FormResult } from "../components/capacity";
+import { FindingsTable } from "../components/findings-table";
 import { OrderSummary } from "../components/order-summary";
 import { TermsFields } from "../components/terms-form";
 import { notFound } from "../errors.server";
@@ -163,42 +164,7 @@ export default function StudioTier() {
         ) : shown.length === 0 ? (
           <p>{t("tiers.allPass")}</p>
         ) : (
-          <table className="findings">
-            <thead>
-              <tr>
-                <th>{t("review.rule")}</th>
-                <th>{t("review.result")}</th>
-                <th>{t("review.why")}</th>
-                <th>{t("review.citation")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((f) => (
-                <tr key={`${f.jurisdiction}-${f.ruleId}`} data-status={f.status}>
-                  <td>
-                    <code>
-                      {f.jurisdiction} {f.ruleId}
-                    </code>
-                    <br />
-                    <small>{f.title}</small>
-                  </td>
-                  <td>
-                    {f.waiver
-                      ? t("review.waived", { until: f.waiver.expiresAt.slice(0, 10) })
-                      : t(`review.result.${f.status as "fail" | "warn"}`)}
-                  </td>
-                  <td>
-                    {f.message[locale]} <small className="muted">({f.detail})</small>
-                    <br />
-                    <em>{f.fix[locale]}</em>
-                  </td>
-                  <td>
-                    <small>{f.citation}</small>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <FindingsTable findings={shown} />
         )}
         {isOwner && current?.status === "draft" ? (
           <Form method="post">
