@@ -39,7 +39,7 @@ export default tseslint.config(
   {
     // Settings are read in one zod-validated place per process (t3's rule): app/config.server.ts.
     files: ["packages/**/*.ts", "db/src/**/*.ts", "app/**/*.{ts,tsx}"],
-    ignores: ["packages/core/src/config.ts", "app/server/seed.ts", "**/*.test.ts", "**/cli.ts", "db/scripts/**"],
+    ignores: ["packages/core/src/config.ts", "**/*.test.ts", "**/cli.ts", "db/scripts/**"],
     rules: {
       "no-restricted-properties": [
         "error",

@@ -12,14 +12,13 @@ import { DEMO_PASSWORD, isDatabaseEmpty, seedDemo } from "@kiln/seed";
 import { renderOrderPage } from "../app/compliance.server";
 
 async function main(): Promise<void> {
-  // Checked before the config: production config has its own refusals, and this one must be the message.
-  if (process.env.NODE_ENV === "production") {
+  const config = loadConfigOrExit();
+  if (config.isProduction) {
     console.error(
       "db:seed refused: NODE_ENV=production. Demo data (with published demo passwords) is never seeded in production.",
     );
     process.exit(1);
   }
-  const config = loadConfigOrExit();
   const target = describeTarget(config);
   const database = await openConfiguredDatabase(config);
   try {
