@@ -54,6 +54,7 @@ describe("rule packs", () => {
       "X-X4",
       "X-X5",
       "X-X6",
+      "X-X7",
       "X-W1",
       "X-W2",
       "X-W3",
@@ -63,6 +64,15 @@ describe("rule packs", () => {
       "X-W7",
     ])
       expect(ids, id).toContain(id);
+  });
+
+  it("every §8.6 reminder / notice timing item has a notice-content rule in its pack", () => {
+    const ids = (j: (typeof JURISDICTIONS)[number]) => rulesFor(j).map((r) => r.rule.checklistId);
+    expect(ids("US")).toContain("V-3");
+    expect(ids("US-CA")).toEqual(expect.arrayContaining(["V-3", "CA-9", "CA-10", "CA-11", "CA-12"]));
+    expect(ids("US-NY")).toEqual(expect.arrayContaining(["V-3", "NY-4", "NY-7"]));
+    expect(ids("UK")).toEqual(expect.arrayContaining(["UK-S5", "UK-S8"]));
+    for (const j of JURISDICTIONS) expect(ids(j), j).toContain("X-X7");
   });
 
   it("a German pack's rule replaces the EU rule of the same id", () => {
