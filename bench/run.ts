@@ -9,6 +9,7 @@ import { writeResults, printSummary, type Bench, type BenchResult } from "./lib"
 const benches: Record<string, () => Promise<{ default: Bench }>> = {
   "embedded-vs-server": () => import("./embedded-vs-server"),
   allocation: () => import("./allocation"),
+  webhooks: () => import("./webhooks"),
 };
 
 async function main(): Promise<number> {
