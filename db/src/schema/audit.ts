@@ -1,7 +1,7 @@
 import { bigint, index, jsonb, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, ts } from "./columns";
 import { auditChainPolicies, auditPersonalDataPolicies, systemPolicy } from "./rls";
-import { coops } from "./tenancy";
+import { coopRef } from "./tenant-keys";
 
 /**
  * The append-only, per-co-op hash chain. kiln_app and kiln_system may INSERT and SELECT only
@@ -11,9 +11,7 @@ import { coops } from "./tenancy";
 export const auditLog = pgTable(
   "audit_log",
   {
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
     seq: bigint({ mode: "number" }).notNull(),
     prevHash: text().notNull(),
     hash: text().notNull(),
@@ -38,9 +36,7 @@ export const auditPersonalData = pgTable(
   "audit_personal_data",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
     subjectUserId: uuid(),
     data: jsonb().$type<Record<string, unknown>>(),
     erasedAt: ts(),

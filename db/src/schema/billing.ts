@@ -14,9 +14,10 @@ import {
 } from "drizzle-orm/pg-core";
 import { createdAt, id, ts, updatedAt } from "./columns";
 import { coopAdminPolicy, coopReadPolicy, creatorPolicy, kilnApp, ownCreatorPolicy, systemPolicy } from "./rls";
-import { coops, creators } from "./tenancy";
+import { coops } from "./tenancy";
 import { users } from "./accounts";
 import { consents, subscriptionTiers, termsVersions } from "./compliance";
+import { coopRef, creatorRef } from "./tenant-keys";
 
 /**
  * Billing (issue 5, docs/decisions/010): direct charges on each creator's Stripe Connect account.
@@ -64,12 +65,8 @@ export const billingAccounts = pgTable(
   "billing_accounts",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
-    creatorId: uuid()
-      .notNull()
-      .references(() => creators.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
+    creatorId: creatorRef(),
     stripeAccountId: text().notNull(),
     status: connectAccountStatus().notNull().default("pending"),
     chargesEnabled: boolean().notNull().default(false),
@@ -96,12 +93,8 @@ export const tierPrices = pgTable(
   "tier_prices",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
-    creatorId: uuid()
-      .notNull()
-      .references(() => creators.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
+    creatorId: creatorRef(),
     tierId: uuid()
       .notNull()
       .references(() => subscriptionTiers.id, { onDelete: "restrict" }),
@@ -136,12 +129,8 @@ export const billingCustomers = pgTable(
   "billing_customers",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
-    creatorId: uuid()
-      .notNull()
-      .references(() => creators.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
+    creatorId: creatorRef(),
     memberUserId: uuid()
       .notNull()
       .references(() => users.id, { onDelete: "restrict" }),
@@ -175,12 +164,8 @@ export const subscriptions = pgTable(
   "subscriptions",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
-    creatorId: uuid()
-      .notNull()
-      .references(() => creators.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
+    creatorId: creatorRef(),
     memberUserId: uuid()
       .notNull()
       .references(() => users.id, { onDelete: "restrict" }),

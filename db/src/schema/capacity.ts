@@ -22,6 +22,7 @@ import {
   systemPolicy,
 } from "./rls";
 import { coops, creators, factories } from "./tenancy";
+import { coopRef } from "./tenant-keys";
 
 /**
  * The co-op's microfactory pool (issue 7): capacity per factory, capability and production window,
@@ -35,9 +36,7 @@ export const capacityWindows = pgTable(
   "capacity_windows",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
     factoryId: uuid()
       .notNull()
       .references(() => factories.id, { onDelete: "cascade" }),
@@ -65,9 +64,7 @@ export const capacityRequests = pgTable(
   "capacity_requests",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
     creatorId: uuid()
       .notNull()
       .references(() => creators.id, { onDelete: "cascade" }),
@@ -107,9 +104,7 @@ export const allocationRuns = pgTable(
   "allocation_runs",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
     period: text().notNull(),
     allowBackup: boolean().notNull().default(false),
     status: text().notNull().default("draft"),
@@ -137,9 +132,7 @@ export const allocations = pgTable(
   "allocations",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
     runId: uuid()
       .notNull()
       .references(() => allocationRuns.id, { onDelete: "cascade" }),
@@ -190,9 +183,7 @@ export const allocationOutcomes = pgTable(
   "allocation_outcomes",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
     runId: uuid()
       .notNull()
       .references(() => allocationRuns.id, { onDelete: "cascade" }),
@@ -235,9 +226,7 @@ export const batchProgress = pgTable(
     allocationId: uuid()
       .primaryKey()
       .references(() => allocations.id, { onDelete: "cascade" }),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
     factoryId: uuid()
       .notNull()
       .references(() => factories.id, { onDelete: "cascade" }),
@@ -286,9 +275,7 @@ export const allocationJobs = pgTable(
   "allocation_jobs",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
     period: text().notNull(),
     allowBackup: boolean().notNull().default(false),
     status: text().notNull().default("queued"),

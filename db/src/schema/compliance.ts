@@ -14,9 +14,10 @@ import {
 } from "drizzle-orm/pg-core";
 import { createdAt, id, ts, updatedAt } from "./columns";
 import { coopPolicy, kilnApp, systemPolicy } from "./rls";
-import { coops, creators } from "./tenancy";
+import { coops } from "./tenancy";
 import { users } from "./accounts";
 import { auditPersonalData } from "./audit";
+import { coopRef, creatorRef } from "./tenant-keys";
 
 /**
  * Compliance core (issue 4): subscription tiers (minimal, for billing to extend), immutable terms
@@ -59,12 +60,8 @@ export const subscriptionTiers = pgTable(
   "subscription_tiers",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
-    creatorId: uuid()
-      .notNull()
-      .references(() => creators.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
+    creatorId: creatorRef(),
     name: text().notNull(),
     jurisdictions: text().array().notNull(),
     /** draft: not sold; live: published (only via canPublishTier); retired: no longer sold. */
@@ -99,12 +96,8 @@ export const termsVersions = pgTable(
   "terms_versions",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
-    creatorId: uuid()
-      .notNull()
-      .references(() => creators.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
+    creatorId: creatorRef(),
     tierId: uuid()
       .notNull()
       .references(() => subscriptionTiers.id, { onDelete: "restrict" }),
@@ -135,12 +128,8 @@ export const complianceEvaluations = pgTable(
   "compliance_evaluations",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
-    creatorId: uuid()
-      .notNull()
-      .references(() => creators.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
+    creatorId: creatorRef(),
     termsVersionId: uuid()
       .notNull()
       .references(() => termsVersions.id, { onDelete: "restrict" }),
@@ -164,12 +153,8 @@ export const termsReviews = pgTable(
   "terms_reviews",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
-    creatorId: uuid()
-      .notNull()
-      .references(() => creators.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
+    creatorId: creatorRef(),
     termsVersionId: uuid()
       .notNull()
       .references(() => termsVersions.id, { onDelete: "restrict" }),
@@ -194,12 +179,8 @@ export const complianceWaivers = pgTable(
   "compliance_waivers",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
-    creatorId: uuid()
-      .notNull()
-      .references(() => creators.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
+    creatorId: creatorRef(),
     tierId: uuid()
       .notNull()
       .references(() => subscriptionTiers.id, { onDelete: "restrict" }),
@@ -248,12 +229,8 @@ export const consents = pgTable(
   "consents",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
-    creatorId: uuid()
-      .notNull()
-      .references(() => creators.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
+    creatorId: creatorRef(),
     memberUserId: uuid()
       .notNull()
       .references(() => users.id, { onDelete: "restrict" }),

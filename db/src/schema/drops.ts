@@ -16,7 +16,7 @@ import {
 import { createdAt, id, ts, updatedAt } from "./columns";
 import { creatorPolicy, kilnApp, systemPolicy } from "./rls";
 import { users } from "./accounts";
-import { coops, creators } from "./tenancy";
+import { coopRef, creatorRef } from "./tenant-keys";
 
 /**
  * Drops and member-only restocks (issue 8, DESIGN.md §4 "Claim"). A creator's products and drops are
@@ -40,12 +40,8 @@ export const products = pgTable(
   "products",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
-    creatorId: uuid()
-      .notNull()
-      .references(() => creators.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
+    creatorId: creatorRef(),
     title: text().notNull(),
     description: text().notNull().default(""),
     /** Gross (tax-inclusive) price in the currency's minor unit. */
@@ -77,12 +73,8 @@ export const drops = pgTable(
   "drops",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
-    creatorId: uuid()
-      .notNull()
-      .references(() => creators.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
+    creatorId: creatorRef(),
     productId: uuid()
       .notNull()
       .references(() => products.id, { onDelete: "restrict" }),
@@ -139,12 +131,8 @@ export const dropStock = pgTable(
       .notNull()
       .references(() => drops.id, { onDelete: "cascade" }),
     bucket: integer().notNull(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
-    creatorId: uuid()
-      .notNull()
-      .references(() => creators.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
+    creatorId: creatorRef(),
     remaining: integer().notNull(),
   },
   (t) => [
@@ -172,12 +160,8 @@ export const dropMemberCounters = pgTable(
     memberUserId: uuid()
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
-    creatorId: uuid()
-      .notNull()
-      .references(() => creators.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
+    creatorId: creatorRef(),
     taken: integer().notNull(),
   },
   (t) => [
@@ -196,12 +180,8 @@ export const dropClaims = pgTable(
   "drop_claims",
   {
     id: id(),
-    coopId: uuid()
-      .notNull()
-      .references(() => coops.id, { onDelete: "restrict" }),
-    creatorId: uuid()
-      .notNull()
-      .references(() => creators.id, { onDelete: "restrict" }),
+    coopId: coopRef(),
+    creatorId: creatorRef(),
     dropId: uuid()
       .notNull()
       .references(() => drops.id, { onDelete: "restrict" }),
