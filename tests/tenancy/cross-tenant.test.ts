@@ -42,6 +42,7 @@ const TABLES: Record<string, { key: string[] }> = {
   compliance_evaluations: { key: ["id"] },
   terms_reviews: { key: ["id"] },
   compliance_waivers: { key: ["id"] },
+  compliance_waiver_requests: { key: ["id"] },
   compliance_settings: { key: ["coop_id"] },
   consents: { key: ["id"] },
   billing_settings: { key: ["coop_id"] },
@@ -50,11 +51,25 @@ const TABLES: Record<string, { key: string[] }> = {
   billing_customers: { key: ["id"] },
   subscriptions: { key: ["id"] },
   billing_webhook_events: { key: ["id"] },
+  billing_reconciliations: { key: ["id"] },
+  billing_disputes: { key: ["id"] },
   products: { key: ["id"] },
   drops: { key: ["id"] },
   drop_stock: { key: ["drop_id", "bucket"] },
   drop_member_counters: { key: ["drop_id", "member_user_id"] },
   drop_claims: { key: ["id"] },
+  drop_payments: { key: ["claim_id"] },
+  orders: { key: ["id"] },
+  drop_waitlist: { key: ["id"] },
+  drop_queue: { key: ["drop_id", "member_user_id"] },
+  drop_queue_seals: { key: ["drop_id"] },
+  editions: { key: ["id"] },
+  lifetime_counters: { key: ["coop_id", "member_user_id", "subject_id"] },
+  cancellations: { key: ["id"] },
+  withdrawals: { key: ["id"] },
+  refunds: { key: ["id"] },
+  price_changes: { key: ["id"] },
+  notices: { key: ["id"] },
 };
 
 function mutateUnique(table: string, row: Row): Row {
@@ -143,6 +158,8 @@ beforeAll(async () => {
       values (${b.coop.id}, ${b.creator.id}, ${tv!.id}, ${b.reviewer.id}, 'approve')`);
     await tx.execute(sql`insert into compliance_waivers (coop_id, creator_id, tier_id, jurisdiction, rule_id, reason, expires_at, created_by)
       values (${b.coop.id}, ${b.creator.id}, ${tier!.id}, 'DE', 'X-D4', 'a reason long enough', ${later}, ${b.reviewer.id})`);
+    await tx.execute(sql`insert into compliance_waiver_requests (coop_id, creator_id, tier_id, terms_version_id, jurisdiction, rule_id, reason, requested_by)
+      values (${b.coop.id}, ${b.creator.id}, ${tier!.id}, ${tv!.id}, 'DE', 'X-D1', 'a reason long enough', ${b.owner.id})`);
     await tx.execute(sql`insert into compliance_settings (coop_id, required_approvals) values (${b.coop.id}, 2)`);
     await tx.execute(sql`insert into consents (coop_id, creator_id, member_user_id, tier_id, terms_version_id, terms_hash, disclosure_hash,
         disclosure_text, button_label, checkboxes, price_shown, jurisdiction, locale, consented_at, retain_until)
@@ -166,6 +183,13 @@ beforeAll(async () => {
     // Already processed, so the webhook sweep of a billing test running alongside leaves it alone.
     await tx.execute(sql`insert into billing_webhook_events (stripe_event_id, endpoint, type, account, event_created, payload, coop_id, processed_at)
       values (${`evt_b_${randomUUID()}`}, 'connect', 'customer.updated', ${acct}, 1, '{}', ${b.coop.id}, ${now})`);
+    await tx.execute(
+      sql`insert into billing_reconciliations (coop_id, trigger, checked) values (${b.coop.id}, 'manual', 1)`,
+    );
+    const [subB] = await tx.execute<{ id: string }>(sql`select id from subscriptions where coop_id = ${b.coop.id}`);
+    await tx.execute(sql`insert into billing_disputes (coop_id, creator_id, subscription_id, stripe_account_id, stripe_dispute_id,
+        stripe_charge_id, amount_minor, currency, reason, status)
+      values (${b.coop.id}, ${b.creator.id}, ${subB!.id}, ${acct}, 'dp_b', 'ch_b', 900, 'eur', 'fraudulent', 'needs_response')`);
     // Drops (issue 8): an unpublished product and drop (published ones are public), stock, a counter, a claim.
     const [product] = await tx.execute<{
       id: string;
@@ -181,6 +205,63 @@ beforeAll(async () => {
       values (${drop!.id}, ${b.member.id}, ${b.coop.id}, ${b.creator.id}, 1)`);
     await tx.execute(sql`insert into drop_claims (coop_id, creator_id, drop_id, member_user_id, quantity, taken_from, idempotency_key, expires_at)
       values (${b.coop.id}, ${b.creator.id}, ${drop!.id}, ${b.member.id}, 1, '{"0":1}'::jsonb, 'b-claim-key', ${later})`);
+    const [claimB] = await tx.execute<{ id: string }>(
+      sql`select id from drop_claims where idempotency_key = 'b-claim-key'`,
+    );
+    const address = JSON.stringify({
+      name: "B",
+      line1: "B-Str. 1",
+      line2: null,
+      postalCode: "10115",
+      city: "Berlin",
+      country: "DE",
+    });
+    await tx.execute(sql`insert into drop_payments (claim_id, coop_id, creator_id, member_user_id, status, stripe_account_id, stripe_customer_id,
+        stripe_payment_intent_id, currency, items_minor, delivery_minor, total_minor, application_fee_minor, shipping_address, disclosure_text, button_label, locale)
+      values (${claimB!.id}, ${b.coop.id}, ${b.creator.id}, ${b.member.id}, 'captured', 'acct_b', 'cus_b', ${`pi_b_${randomUUID()}`}, 'EUR', 2500, 500, 3000, 150,
+        ${address}::jsonb, 'disclosure', 'Order with obligation to pay', 'en')`);
+    await tx.execute(sql`insert into orders (coop_id, creator_id, claim_id, drop_id, product_id, member_user_id, factory_id, allocation_id, quantity, currency,
+        items_minor, delivery_minor, total_minor, shipping_address, stripe_payment_intent_id, placed_at)
+      values (${b.coop.id}, ${b.creator.id}, ${claimB!.id}, ${drop!.id}, ${product!.id}, ${b.member.id}, ${b.factory.id}, ${allocation!.id}, 1, 'EUR',
+        2500, 500, 3000, ${address}::jsonb, ${`pi_b_${randomUUID()}`}, ${now})`);
+    await tx.execute(sql`insert into drop_waitlist (coop_id, creator_id, drop_id, member_user_id)
+      values (${b.coop.id}, ${b.creator.id}, ${drop!.id}, ${b.member.id})`);
+    // Hot-drop admission (issue 8 §6): a waiting-room entry and the room's seal.
+    await tx.execute(sql`insert into drop_queue (drop_id, member_user_id, coop_id, creator_id, early)
+      values (${drop!.id}, ${b.member.id}, ${b.coop.id}, ${b.creator.id}, true)`);
+    await tx.execute(sql`insert into drop_queue_seals (drop_id, coop_id, creator_id, seed, early_count, sealed_at)
+      values (${drop!.id}, ${b.coop.id}, ${b.creator.id}, 'b-seed', 1, ${now})`);
+    // Lifetime limits (issue 8 §2): a co-op-wide edition and a member's counter of it.
+    const [edition] = await tx.execute<{ id: string }>(sql`insert into editions (coop_id, name, lifetime_limit)
+      values (${b.coop.id}, 'B collab', 2) returning id`);
+    await tx.execute(sql`insert into lifetime_counters (coop_id, member_user_id, subject_id, subject_type, taken)
+      values (${b.coop.id}, ${b.member.id}, ${edition!.id}, 'edition', 1)`);
+    // Consumer rights (issue 6): a cancellation, a withdrawal and the refund it made due.
+    await tx.execute(sql`insert into cancellations (declaration_id, submission_key, coop_id, creator_id, member_user_id, subscription_id,
+        kind, name, email, statement, locale, received_at, receipt_hash)
+      values (${randomUUID()}, 'b-cancel', ${b.coop.id}, ${b.creator.id}, ${b.member.id}, ${subB!.id},
+        'ordinary', 'B', 'b@example.test', 'statement', 'de', ${now}, 'hash-b-cancel')`);
+    const [withdrawalB] = await tx.execute<{
+      id: string;
+    }>(sql`insert into withdrawals (submission_key, coop_id, creator_id,
+        member_user_id, subscription_id, order_ref, name, email, outcome, statement, locale, received_at, receipt_hash)
+      values ('b-withdraw', ${b.coop.id}, ${b.creator.id}, ${b.member.id}, ${subB!.id}, ${subB!.id}, 'B', 'b@example.test',
+        'accepted', 'statement', 'de', ${now}, 'hash-b-withdraw') returning id`);
+    await tx.execute(sql`insert into refunds (coop_id, creator_id, member_user_id, withdrawal_id, subscription_id, paid_minor,
+        amount_minor, currency, basis, due_by, stripe_account_id)
+      values (${b.coop.id}, ${b.creator.id}, ${b.member.id}, ${withdrawalB!.id}, ${subB!.id}, 900, 900, 'eur', 'full', ${later}, ${acct})`);
+    // Notices and price changes (issue 6 item 3, issue 5 item 5): a price change and its notice.
+    const [priceChangeB] = await tx.execute<{
+      id: string;
+    }>(sql`insert into price_changes (coop_id, creator_id, member_user_id,
+        subscription_id, tier_id, terms_version_id, from_tier_price_id, to_tier_price_id, currency, old_amount_minor,
+        new_amount_minor, effective_at, jurisdiction, status)
+      values (${b.coop.id}, ${b.creator.id}, ${b.member.id}, ${subB!.id}, ${tier!.id}, ${tv!.id}, ${price!.id}, ${price!.id},
+        'eur', 900, 1100, ${later}, 'DE', 'cancelled') returning id`);
+    await tx.execute(sql`insert into notices (coop_id, creator_id, member_user_id, subscription_id, kind, period_key, event_at,
+        due_at, jurisdiction, template_id, template_version, language, price_change_id, status)
+      values (${b.coop.id}, ${b.creator.id}, ${b.member.id}, ${subB!.id}, 'price-change', ${priceChangeB!.id}, ${later}, ${now},
+        'DE', 'notice.price-change', '2026.11.2', 'de', ${priceChangeB!.id}, 'cancelled')`);
   });
   foreign = {};
   await withSystem(rt, "test-fixture", async (tx) => {
@@ -212,6 +293,7 @@ beforeAll(async () => {
       "compliance_evaluations",
       "terms_reviews",
       "compliance_waivers",
+      "compliance_waiver_requests",
       "compliance_settings",
       "consents",
       "billing_settings",
@@ -220,11 +302,25 @@ beforeAll(async () => {
       "billing_customers",
       "subscriptions",
       "billing_webhook_events",
+      "billing_reconciliations",
+      "billing_disputes",
       "products",
       "drops",
       "drop_stock",
       "drop_member_counters",
       "drop_claims",
+      "drop_payments",
+      "orders",
+      "drop_waitlist",
+      "drop_queue",
+      "drop_queue_seals",
+      "editions",
+      "lifetime_counters",
+      "cancellations",
+      "withdrawals",
+      "refunds",
+      "price_changes",
+      "notices",
     ])
       await pick(t, sql`coop_id = ${b.coop.id}`);
     for (const t of ["sessions", "api_tokens", "user_tokens"]) await pick(t, sql`user_id = ${b.admin.id}`);

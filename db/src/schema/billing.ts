@@ -189,6 +189,14 @@ export const subscriptions = pgTable(
     pastDueSince: ts(),
     /** Hosted invoice page of an open first invoice (3-D Secure), null once paid. */
     pendingInvoiceUrl: text(),
+    /**
+     * A downgrade the member ordered for the end of the period (issue 5 §4): the tier, price and
+     * consent that take over at `scheduledAt`; until then `tierId` stays what entitles.
+     */
+    scheduledTierId: uuid().references(() => subscriptionTiers.id, { onDelete: "restrict" }),
+    scheduledTierPriceId: uuid().references(() => tierPrices.id, { onDelete: "restrict" }),
+    scheduledConsentId: uuid().references(() => consents.id, { onDelete: "restrict" }),
+    scheduledAt: ts(),
     /** Stripe's `created` (seconds) of the last event applied; an older event never overwrites. */
     lastEventCreated: bigint({ mode: "number" }),
     lastEventId: text(),

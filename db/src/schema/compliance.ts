@@ -202,6 +202,67 @@ export const complianceWaivers = pgTable(
   ],
 );
 
+/**
+ * A creator's request that a reviewer waive a finding they believe is a false positive. The creator
+ * team (owner or staff) writes it; a reviewer decides it: granting creates a compliance_waivers row
+ * (`waiver_id`), declining records the comment. Both steps are audited.
+ */
+export const complianceWaiverRequests = pgTable(
+  "compliance_waiver_requests",
+  {
+    id: id(),
+    coopId: coopRef(),
+    creatorId: creatorRef(),
+    tierId: uuid()
+      .notNull()
+      .references(() => subscriptionTiers.id, { onDelete: "restrict" }),
+    termsVersionId: uuid()
+      .notNull()
+      .references(() => termsVersions.id, { onDelete: "restrict" }),
+    jurisdiction: text().notNull(),
+    ruleId: text().notNull(),
+    reason: text().notNull(),
+    requestedBy: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: "restrict" }),
+    /** open → granted | declined */
+    status: text().notNull().default("open"),
+    decidedBy: uuid().references(() => users.id, { onDelete: "restrict" }),
+    decidedAt: ts(),
+    decisionComment: text(),
+    waiverId: uuid().references(() => complianceWaivers.id, { onDelete: "restrict" }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("compliance_waiver_requests_tier_idx").on(t.tierId, t.status),
+    uniqueIndex("compliance_waiver_requests_one_open")
+      .on(t.tierId, t.jurisdiction, t.ruleId)
+      .where(sql`${t.status} = 'open'`),
+    check("compliance_waiver_requests_status", sql`${t.status} in ('open', 'granted', 'declined')`),
+    check("compliance_waiver_requests_reason", sql`length(btrim(${t.reason})) >= 10`),
+    systemPolicy("compliance_waiver_requests"),
+    pgPolicy("compliance_waiver_requests_read", {
+      as: "permissive",
+      for: "select",
+      to: kilnApp,
+      using: creatorRule,
+    }),
+    pgPolicy("compliance_waiver_requests_creator_insert", {
+      as: "permissive",
+      for: "insert",
+      to: kilnApp,
+      withCheck: sql`coop_id = kiln_coop_id() and creator_id = kiln_creator_id() and kiln_role() in ('creator_owner', 'creator_staff')`,
+    }),
+    pgPolicy("compliance_waiver_requests_reviewer_update", {
+      as: "permissive",
+      for: "update",
+      to: kilnApp,
+      using: reviewerRule,
+      withCheck: reviewerRule,
+    }),
+  ],
+);
+
 /** Per-co-op review settings (a missing row means the defaults). */
 export const complianceSettings = pgTable(
   "compliance_settings",

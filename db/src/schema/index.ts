@@ -5,4 +5,7 @@ export * from "./outbox";
 export * from "./compliance";
 export * from "./capacity";
 export * from "./billing";
+export * from "./billing-ops";
 export * from "./drops";
+export * from "./rights";
+export * from "./notices";

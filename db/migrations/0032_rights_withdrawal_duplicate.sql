@@ -1,0 +1,2 @@
+ALTER TABLE "withdrawals" DROP CONSTRAINT "withdrawals_outcome";--> statement-breakpoint
+ALTER TABLE "withdrawals" ADD CONSTRAINT "withdrawals_outcome" CHECK ("withdrawals"."outcome" in ('accepted', 'out_of_window', 'unmatched', 'duplicate'));

@@ -1,0 +1,2 @@
+ALTER TABLE "billing_disputes" ADD COLUMN "order_id" uuid;--> statement-breakpoint
+ALTER TABLE "billing_disputes" ADD CONSTRAINT "billing_disputes_order_id_orders_id_fk" FOREIGN KEY ("order_id") REFERENCES "public"."orders"("id") ON DELETE restrict ON UPDATE no action;
