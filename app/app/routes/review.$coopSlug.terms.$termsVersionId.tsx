@@ -2,7 +2,15 @@ import { parseWithZod } from "@conform-to/zod/v4";
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
-import { createWaiver, decideTermsVersion, diffTermsVersions, getTermsVersion, revokeWaiver } from "@kiln/compliance";
+import {
+  createWaiver,
+  decideTermsVersion,
+  decideWaiverRequest,
+  diffTermsVersions,
+  getTermsVersion,
+  listWaiverRequests,
+  revokeWaiver,
+} from "@kiln/compliance";
 import { notFound, replyWithAppError } from "../errors.server";
 import { FindingsTable } from "../components/findings-table";
 import { useT } from "../i18n/react";
@@ -25,6 +33,13 @@ const ActionSchema = z.discriminatedUnion("intent", [
     expiresAt: z.coerce.date(),
   }),
   z.object({ intent: z.literal("revoke-waiver"), waiverId: z.uuid() }),
+  z.object({
+    intent: z.literal("decide-request"),
+    requestId: z.uuid(),
+    decision: z.enum(["grant", "decline"]),
+    comment: z.string().trim().max(2000).default(""),
+    expiresAt: z.coerce.date().optional(),
+  }),
 ]);
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
@@ -34,7 +49,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const diff = previous
     ? await diffTermsVersions(context.rt, actor, { fromId: previous.id, toId: detail.version.id })
     : null;
-  return { coop, detail, diff };
+  const waiverRequests = await listWaiverRequests(context.rt, actor, { tierId: detail.tier.id });
+  return { coop, detail, diff, waiverRequests };
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -49,6 +65,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       await decideTermsVersion(context.rt, actor, { termsVersionId, decision: v.decision, comment: v.comment });
     else if (v.intent === "waive")
       await createWaiver(context.rt, actor, { ...v, tierId: detail.tier.id, jurisdiction: v.jurisdiction as never });
+    else if (v.intent === "decide-request") await decideWaiverRequest(context.rt, actor, v);
     else await revokeWaiver(context.rt, actor, v.waiverId);
   } catch (error) {
     return replyWithAppError(error, (o) => submission.reply(o));
@@ -61,7 +78,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 
 export default function TermsReview() {
   const t = useT();
-  const { coop, detail, diff } = useLoaderData<typeof loader>();
+  const { coop, detail, diff, waiverRequests } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const { version, tier, findings, reviews } = detail;
   const shown = findings.filter((f) => f.status !== "skipped");
@@ -102,6 +119,42 @@ export default function TermsReview() {
             </>
           )}
         />
+      </section>
+      <section className="card" aria-labelledby="waiver-requests-title">
+        <h2 id="waiver-requests-title">{t("review.waiverRequests")}</h2>
+        {waiverRequests.length === 0 ? (
+          <p className="empty">{t("review.waiverRequestsEmpty")}</p>
+        ) : (
+          <ul className="list" data-testid="waiver-requests">
+            {waiverRequests.map((r) => (
+              <li key={r.id}>
+                <code>
+                  {r.jurisdiction} {r.ruleId}
+                </code>{" "}
+                · {t(`tiers.waiverRequest.${r.status as "open" | "granted" | "declined"}`)} · {r.reason}
+                {r.decisionComment ? ` · ${r.decisionComment}` : ""}
+                {r.status === "open" ? (
+                  <Form method="post" className="inline">
+                    <input type="hidden" name="intent" value="decide-request" />
+                    <input type="hidden" name="requestId" value={r.id} />
+                    <input
+                      name="comment"
+                      placeholder={t("review.requestComment")}
+                      aria-label={t("review.requestComment")}
+                    />
+                    <input type="date" name="expiresAt" aria-label={t("review.waived", { until: "" })} />
+                    <button type="submit" name="decision" value="grant">
+                      {t("review.grant")}
+                    </button>{" "}
+                    <button type="submit" name="decision" value="decline">
+                      {t("review.decline")}
+                    </button>
+                  </Form>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+        )}
       </section>
       {diff ? (
         <section className="card">

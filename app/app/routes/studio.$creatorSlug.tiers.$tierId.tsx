@@ -2,16 +2,23 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import {
+  diffTermsVersions,
   getTierWorkspace,
+  listWaiverRequests,
   localeOf,
   publishTier,
+  requestWaiver,
   saveTermsDraft,
   starterTermsForm,
   submitTermsVersion,
   termsFromForm,
   TermsFormSchema,
   termsToForm,
+  WaiverRequestSchema,
 } from "@kiln/compliance";
+import { getConnectStatus, publishTierForSale } from "@kiln/billing";
+import { AppError } from "@kiln/core";
+import { schedulePriceChange } from "@kiln/rights";
 import { requireCreatorTeam, submitIntent } from "../capacity.server";
 import { renderOrderPage } from "../compliance.server";
 import { FormErrors, resultFor, type FormResult } from "../components/capacity";
@@ -26,6 +33,7 @@ export const meta: MetaFunction = () => [{ title: "Tier · Kiln" }];
 
 const SubmitSchema = z.object({ termsVersionId: z.uuid() });
 const PublishSchema = z.object({});
+const DiffQuery = z.object({ from: z.uuid(), to: z.uuid() });
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { membership, ctx } = await requireCreatorTeam(context, request, params.creatorSlug);
@@ -33,10 +41,20 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const workspace = await getTierWorkspace(context.rt, ctx, params.tierId ?? "", renderOrderPage).catch(() =>
     notFound(),
   );
+  // The diff between two versions (chosen in the page's compare form; by default the latest two).
+  const query = DiffQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
+  const [latest, previous] = workspace.versions;
+  const pair = query.success ? query.data : latest && previous ? { from: previous.id, to: latest.id } : null;
+  const diff = pair
+    ? await diffTermsVersions(context.rt, ctx, { fromId: pair.from, toId: pair.to }).catch(() => null)
+    : null;
+  const waiverRequests = await listWaiverRequests(context.rt, ctx, { tierId: workspace.tier.id });
   return {
     creator,
     isOwner: membership.role === "creator_owner",
     ...workspace,
+    diff,
+    waiverRequests,
     previews: workspace.jurisdictions.map((j) => ({ jurisdiction: j, locale: localeOf(j) })),
     formValues: workspace.current ? termsToForm(workspace.current.terms) : starterTermsForm(creator.displayName),
   };
@@ -62,16 +80,49 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         (v) => submitTermsVersion(context.rt, ctx, v, renderOrderPage),
         () => redirectWithToast(context, back, { kind: "success", key: "tiers.submitted" }),
       );
+    case "request-waiver":
+      return submitIntent(
+        formData,
+        WaiverRequestSchema.omit({ tierId: true }),
+        (v) => requestWaiver(context.rt, ctx, { ...v, tierId }, renderOrderPage),
+        () => redirectWithToast(context, back, { kind: "success", key: "tiers.waiverRequested" }),
+      );
     case "publish":
       return submitIntent(
         formData,
         PublishSchema,
-        () => publishTier(context.rt, ctx, tierId, renderOrderPage),
+        () => publishForSale(context, ctx, tierId),
         () => redirectWithToast(context, back, { kind: "success", key: "tiers.published" }),
+      );
+    case "announce-price":
+      // Issue 5 item 5: the new approved price goes to every member with a notice inside their windows.
+      return submitIntent(
+        formData,
+        PublishSchema,
+        () =>
+          context.billing
+            ? schedulePriceChange(context.rt, context.billing.stripe, ctx, tierId)
+            : Promise.reject(new AppError("CONFLICT", "Payments are not set up for this co-op")),
+        () => redirectWithToast(context, back, { kind: "success", key: "priceChange.announced" }),
       );
     default:
       return notFound();
   }
+}
+
+/**
+ * Publishing: with payments set up (Connect enabled) the approved terms are synced to a Stripe Price
+ * first, so the live tier can be ordered (billing's publishTierForSale); without, compliance's gate only.
+ */
+async function publishForSale(
+  context: ActionFunctionArgs["context"],
+  ctx: Parameters<typeof publishTier>[1],
+  tierId: string,
+) {
+  const connect = context.billing ? await getConnectStatus(context.rt, ctx) : null;
+  if (context.billing && connect?.status === "enabled")
+    return (await publishTierForSale(context.rt, context.billing.stripe, ctx, tierId, renderOrderPage)).tier;
+  return publishTier(context.rt, ctx, tierId, renderOrderPage);
 }
 
 export default function StudioTier() {
@@ -154,6 +205,14 @@ export default function StudioTier() {
             </button>
           </Form>
         ) : null}
+        {isOwner && tier.status === "live" ? (
+          <Form method="post" data-announce-price="">
+            <input type="hidden" name="intent" value="announce-price" />
+            <p className="muted">{t("priceChange.announce.hint")}</p>
+            <FormErrors result={result} intent="announce-price" />
+            <button type="submit">{t("priceChange.announce.button")}</button>
+          </Form>
+        ) : null}
       </section>
 
       <section className="card" aria-labelledby="findings-title">
@@ -164,8 +223,49 @@ export default function StudioTier() {
         ) : shown.length === 0 ? (
           <p>{t("tiers.allPass")}</p>
         ) : (
-          <FindingsTable findings={shown} />
+          <FindingsTable
+            findings={shown}
+            actions={(f) => {
+              const asked = data.waiverRequests.find(
+                (r) => r.jurisdiction === f.jurisdiction && r.ruleId === f.ruleId && r.status === "open",
+              );
+              if (f.status !== "fail" || f.waiver) return null;
+              if (asked) return <p className="muted">{t("tiers.waiverRequest.open")}</p>;
+              return (
+                <details className="waiver-request">
+                  <summary>{t("tiers.requestWaiver")}</summary>
+                  <Form method="post">
+                    <input type="hidden" name="intent" value="request-waiver" />
+                    <input type="hidden" name="jurisdiction" value={f.jurisdiction} />
+                    <input type="hidden" name="ruleId" value={f.ruleId} />
+                    <label>
+                      {t("tiers.requestReason")}
+                      <textarea name="reason" rows={2} required minLength={10} maxLength={2000} />
+                    </label>
+                    <button type="submit">{t("tiers.requestWaiver")}</button>
+                  </Form>
+                </details>
+              );
+            }}
+          />
         )}
+        <FormErrors result={result} intent="request-waiver" />
+        {data.waiverRequests.length ? (
+          <>
+            <h3>{t("tiers.waiverRequests")}</h3>
+            <ul className="list" data-testid="waiver-requests">
+              {data.waiverRequests.map((r) => (
+                <li key={r.id}>
+                  <code>
+                    {r.jurisdiction} {r.ruleId}
+                  </code>{" "}
+                  · {t(`tiers.waiverRequest.${r.status as "open" | "granted" | "declined"}`)} · {r.reason}
+                  {r.decisionComment ? ` · ${r.decisionComment}` : ""}
+                </li>
+              ))}
+            </ul>
+          </>
+        ) : null}
         {isOwner && current?.status === "draft" ? (
           <Form method="post">
             <input type="hidden" name="intent" value="submit" />
@@ -174,6 +274,49 @@ export default function StudioTier() {
             <button type="submit">{t("tiers.submit")}</button>
           </Form>
         ) : null}
+      </section>
+
+      <section className="card" aria-labelledby="diff-title">
+        <h2 id="diff-title">{t("tiers.diffTitle")}</h2>
+        {data.versions.length < 2 ? (
+          <p className="empty">{t("tiers.diffNone")}</p>
+        ) : (
+          <>
+            <Form method="get" className="capacity-form">
+              <label>
+                {t("tiers.diffFrom")}{" "}
+                <select name="from" defaultValue={data.diff?.from.id}>
+                  {data.versions.map((v) => (
+                    <option key={v.id} value={v.id}>
+                      v{v.version}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <label>
+                {t("tiers.diffTo")}{" "}
+                <select name="to" defaultValue={data.diff?.to.id}>
+                  {data.versions.map((v) => (
+                    <option key={v.id} value={v.id}>
+                      v{v.version}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <button type="submit">{t("tiers.diffCompare")}</button>
+            </Form>
+            {data.diff ? (
+              <div data-testid="terms-diff">
+                <h3>{t("review.diff", { from: data.diff.from.version, to: data.diff.to.version })}</h3>
+                <p className="muted">{t("review.material", { fields: data.diff.material.join(", ") || "—" })}</p>
+                <h4>{t("tiers.diffTerms")}</h4>
+                <DiffLines changes={data.diff.terms} />
+                <h4>{t("tiers.diffDisclosure")}</h4>
+                <DiffLines changes={data.diff.disclosure} />
+              </div>
+            ) : null}
+          </>
+        )}
       </section>
 
       {current ? (
@@ -200,5 +343,26 @@ export default function StudioTier() {
         </Form>
       </section>
     </>
+  );
+}
+
+/** A line diff: removed lines struck through, added lines marked, unchanged lines as they are. */
+function DiffLines({ changes }: { changes: ReadonlyArray<{ kind: "added" | "removed" | "same"; value: string }> }) {
+  return (
+    <pre className="diff">
+      {changes.map((c, i) =>
+        c.kind === "added" ? (
+          <ins key={i} className="added">
+            {c.value}
+          </ins>
+        ) : c.kind === "removed" ? (
+          <del key={i} className="removed">
+            {c.value}
+          </del>
+        ) : (
+          <span key={i}>{c.value}</span>
+        ),
+      )}
+    </pre>
   );
 }

@@ -3,7 +3,7 @@ import { and, asc, eq, gte, inArray, isNotNull, isNull, lte, sql } from "drizzle
 import { z } from "zod";
 import { appendAudit } from "@kiln/audit";
 import { AppError } from "@kiln/core";
-import { schema, withSystem, withTenant, type Runtime, type TenantContext } from "@kiln/db";
+import { schema, withSystem, withTenant, type Runtime, type TenantContext, type Tx } from "@kiln/db";
 import { requireActor } from "./context";
 import { evaluateRule } from "./engine";
 import { JurisdictionSchema, rulesFor, type Jurisdiction } from "./rule-packs";
@@ -65,121 +65,121 @@ const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
  * One audit entry per consent, with IP and user agent as erasable personal data beside the chain.
  */
 export async function recordConsent(rt: Runtime, input: ConsentInput) {
+  return withSystem(rt, "consent", (tx) => recordConsentIn(tx, input, rt.clock.now()));
+}
+
+/** recordConsent inside the caller's system transaction (the demo seed records its members' consents so). */
+export async function recordConsentIn(tx: Tx, input: ConsentInput, now: Date) {
   const parsed = ConsentInputSchema.safeParse(input);
   if (!parsed.success)
     throw new AppError("BAD_INPUT", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   const c = parsed.data;
-  const now = rt.clock.now();
-  return withSystem(rt, "consent", async (tx) => {
-    const [row] = await tx
-      .select({ version: schema.termsVersions, tier: schema.subscriptionTiers })
-      .from(schema.termsVersions)
-      .innerJoin(schema.subscriptionTiers, eq(schema.subscriptionTiers.id, schema.termsVersions.tierId))
-      .where(and(eq(schema.termsVersions.id, c.termsVersionId), eq(schema.termsVersions.tierId, c.tierId)));
-    if (!row) throw new AppError("NOT_FOUND", "Not found");
-    if (row.version.status !== "approved") throw new AppError("CONFLICT", "These terms are not approved for sale");
-    if (!row.tier.jurisdictions.includes(c.jurisdiction))
-      throw new AppError("CONFLICT", `This tier is not sold in ${c.jurisdiction}`);
-    const autoRenew = c.checkboxes.find((b) => b.name === "auto-renew");
-    if (TermsSchema.parse(row.version.terms).renewal.automatic && !autoRenew?.checked)
-      throw new AppError("BAD_INPUT", "The member did not tick the automatic-renewal consent", {
-        fields: { checkboxes: ["auto-renew must be ticked"] },
-      });
+  const [row] = await tx
+    .select({ version: schema.termsVersions, tier: schema.subscriptionTiers })
+    .from(schema.termsVersions)
+    .innerJoin(schema.subscriptionTiers, eq(schema.subscriptionTiers.id, schema.termsVersions.tierId))
+    .where(and(eq(schema.termsVersions.id, c.termsVersionId), eq(schema.termsVersions.tierId, c.tierId)));
+  if (!row) throw new AppError("NOT_FOUND", "Not found");
+  if (row.version.status !== "approved") throw new AppError("CONFLICT", "These terms are not approved for sale");
+  if (!row.tier.jurisdictions.includes(c.jurisdiction))
+    throw new AppError("CONFLICT", `This tier is not sold in ${c.jurisdiction}`);
+  const autoRenew = c.checkboxes.find((b) => b.name === "auto-renew");
+  if (TermsSchema.parse(row.version.terms).renewal.automatic && !autoRenew?.checked)
+    throw new AppError("BAD_INPUT", "The member did not tick the automatic-renewal consent", {
+      fields: { checkboxes: ["auto-renew must be ticked"] },
+    });
 
-    const record = {
+  const record = {
+    memberUserId: c.memberUserId,
+    termsHash: row.version.contentHash,
+    disclosureHash: sha256(c.disclosureText),
+    disclosureText: c.disclosureText,
+    buttonLabel: c.buttonLabel,
+    checkboxes: c.checkboxes,
+    priceShown: c.priceShown,
+    jurisdiction: c.jurisdiction,
+    locale: c.locale,
+    consentedAt: now.toISOString(),
+  };
+  for (const { rule, pack } of rulesFor(c.jurisdiction).filter((r) => r.rule.check.kind === "consent-record")) {
+    const finding = evaluateRule(rule, pack, c.jurisdiction, {
+      terms: TermsSchema.parse(row.version.terms),
+      jurisdictions: [c.jurisdiction],
+      locale: c.locale,
+      at: now,
+      pages: { order: "" },
+      record,
+    });
+    if (finding.status === "fail") throw new AppError("BAD_INPUT", `${rule.id}: ${finding.detail}`);
+  }
+
+  if (c.checkoutSessionId) {
+    // Serialises concurrent presses for one session (the unique index is the last wall).
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`kiln-consent:${c.checkoutSessionId}`}, 0))`);
+    const [existing] = await tx
+      .select()
+      .from(schema.consents)
+      .where(eq(schema.consents.checkoutSessionId, c.checkoutSessionId));
+    if (existing) {
+      if (
+        existing.memberUserId !== c.memberUserId ||
+        existing.tierId !== c.tierId ||
+        existing.termsVersionId !== c.termsVersionId
+      )
+        throw new AppError("CONFLICT", "This card session was used for another order: add the card again");
+      return existing;
+    }
+  }
+
+  const id = crypto.randomUUID();
+  const { seq } = await appendAudit(tx, now, {
+    coopId: row.tier.coopId,
+    action: "compliance.consent_recorded",
+    actorUserId: c.memberUserId,
+    subjectType: "consent",
+    subjectId: id,
+    data: {
+      tierId: c.tierId,
+      termsVersionId: c.termsVersionId,
+      termsHash: record.termsHash,
+      disclosureHash: record.disclosureHash,
+      buttonLabel: c.buttonLabel,
+      jurisdiction: c.jurisdiction,
+    },
+    personalData: { ip: c.ip ?? null, userAgent: c.userAgent ?? null },
+    subjectUserId: c.memberUserId,
+  });
+  const [entry] = await tx
+    .select({ personalDataId: schema.auditLog.personalDataId })
+    .from(schema.auditLog)
+    .where(and(eq(schema.auditLog.coopId, row.tier.coopId), eq(schema.auditLog.seq, seq)));
+  const [consent] = await tx
+    .insert(schema.consents)
+    .values({
+      id,
+      coopId: row.tier.coopId,
+      creatorId: row.tier.creatorId,
       memberUserId: c.memberUserId,
-      termsHash: row.version.contentHash,
-      disclosureHash: sha256(c.disclosureText),
+      tierId: c.tierId,
+      termsVersionId: c.termsVersionId,
+      termsHash: record.termsHash,
+      disclosureHash: record.disclosureHash,
       disclosureText: c.disclosureText,
       buttonLabel: c.buttonLabel,
       checkboxes: c.checkboxes,
       priceShown: c.priceShown,
       jurisdiction: c.jurisdiction,
       locale: c.locale,
-      consentedAt: now.toISOString(),
-    };
-    for (const { rule, pack } of rulesFor(c.jurisdiction).filter((r) => r.rule.check.kind === "consent-record")) {
-      const finding = evaluateRule(rule, pack, c.jurisdiction, {
-        terms: TermsSchema.parse(row.version.terms),
-        jurisdictions: [c.jurisdiction],
-        locale: c.locale,
-        at: now,
-        pages: { order: "" },
-        record,
-      });
-      if (finding.status === "fail") throw new AppError("BAD_INPUT", `${rule.id}: ${finding.detail}`);
-    }
-
-    if (c.checkoutSessionId) {
-      // Serialises concurrent presses for one session (the unique index is the last wall).
-      await tx.execute(
-        sql`select pg_advisory_xact_lock(hashtextextended(${`kiln-consent:${c.checkoutSessionId}`}, 0))`,
-      );
-      const [existing] = await tx
-        .select()
-        .from(schema.consents)
-        .where(eq(schema.consents.checkoutSessionId, c.checkoutSessionId));
-      if (existing) {
-        if (
-          existing.memberUserId !== c.memberUserId ||
-          existing.tierId !== c.tierId ||
-          existing.termsVersionId !== c.termsVersionId
-        )
-          throw new AppError("CONFLICT", "This card session was used for another order: add the card again");
-        return existing;
-      }
-    }
-
-    const id = crypto.randomUUID();
-    const { seq } = await appendAudit(tx, now, {
-      coopId: row.tier.coopId,
-      action: "compliance.consent_recorded",
-      actorUserId: c.memberUserId,
-      subjectType: "consent",
-      subjectId: id,
-      data: {
-        tierId: c.tierId,
-        termsVersionId: c.termsVersionId,
-        termsHash: record.termsHash,
-        disclosureHash: record.disclosureHash,
-        buttonLabel: c.buttonLabel,
-        jurisdiction: c.jurisdiction,
-      },
-      personalData: { ip: c.ip ?? null, userAgent: c.userAgent ?? null },
-      subjectUserId: c.memberUserId,
-    });
-    const [entry] = await tx
-      .select({ personalDataId: schema.auditLog.personalDataId })
-      .from(schema.auditLog)
-      .where(and(eq(schema.auditLog.coopId, row.tier.coopId), eq(schema.auditLog.seq, seq)));
-    const [consent] = await tx
-      .insert(schema.consents)
-      .values({
-        id,
-        coopId: row.tier.coopId,
-        creatorId: row.tier.creatorId,
-        memberUserId: c.memberUserId,
-        tierId: c.tierId,
-        termsVersionId: c.termsVersionId,
-        termsHash: record.termsHash,
-        disclosureHash: record.disclosureHash,
-        disclosureText: c.disclosureText,
-        buttonLabel: c.buttonLabel,
-        checkboxes: c.checkboxes,
-        priceShown: c.priceShown,
-        jurisdiction: c.jurisdiction,
-        locale: c.locale,
-        trialEndsAt: c.trialEndsAt ?? null,
-        consentedAt: now,
-        retainUntil: retainUntil(c.jurisdiction, now),
-        personalDataId: entry?.personalDataId ?? null,
-        auditSeq: seq,
-        isExpressStartRequest: c.checkboxes.some((b) => b.name === "express-start" && b.checked),
-        checkoutSessionId: c.checkoutSessionId ?? null,
-      })
-      .returning();
-    return consent!;
-  });
+      trialEndsAt: c.trialEndsAt ?? null,
+      consentedAt: now,
+      retainUntil: retainUntil(c.jurisdiction, now),
+      personalDataId: entry?.personalDataId ?? null,
+      auditSeq: seq,
+      isExpressStartRequest: c.checkboxes.some((b) => b.name === "express-start" && b.checked),
+      checkoutSessionId: c.checkoutSessionId ?? null,
+    })
+    .returning();
+  return consent!;
 }
 
 /** Billing calls this when the contract ends: retention becomes the longer rule (1 year after the end for CA). */

@@ -7,8 +7,24 @@ import type { Terms } from "./terms";
 /** Who acts: a tenant context that names the user and the co-op (see @kiln/auth tenantContextFor). */
 export type Actor = TenantContext & { userId: string; coopId: string; role: string };
 
-/** Renders the real order page for terms (the app passes app/app/compliance.server.ts renderOrderPage). */
-export type OrderPageRenderer = (terms: Terms, locale: Locale, asOf: Date) => string;
+/**
+ * Renders the real order page for terms (the app passes app/app/compliance.server.ts renderOrderPage).
+ * `stylesheet` (the app's CSS, read when called) lets the engine judge X-D2 on the real styles.
+ */
+export type OrderPageRenderer = ((terms: Terms, locale: Locale, asOf: Date) => string) & {
+  stylesheet?: () => string;
+  /**
+   * The real cancel page and withdrawal function in a language (app/app/compliance.server.ts
+   * renderRightsPages), so X-X2, X-X3 and X-W2 judge them instead of being skipped.
+   */
+  rightsPages?: (locale: Locale) => { cancel: string; withdraw: string };
+};
+
+/** The pages the engine judges for one language: the order page, plus the rights pages when the renderer has them. */
+export const pagesFor = (render: OrderPageRenderer, locale: Locale, order: string) => ({
+  order,
+  ...(render.rightsPages ? render.rightsPages(locale) : {}),
+});
 
 /** The language a jurisdiction's order page is judged in (its members see it in this language). */
 export const localeOf = (jurisdiction: Jurisdiction): Locale => (jurisdiction === "DE" ? "de" : "en");

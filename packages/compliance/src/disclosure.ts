@@ -198,7 +198,14 @@ export function buildDisclosure(terms: Terms, options: { locale: Locale; asOf: D
 /** A notice (subject and body) filled from the terms and extra values (dates, URLs). */
 export function renderNotice(
   locale: Locale,
-  notice: "acknowledgment" | "cancellation" | "withdrawal" | "renewal-reminder" | "trial-ending" | "price-change",
+  notice:
+    | "acknowledgment"
+    | "cancellation"
+    | "withdrawal"
+    | "renewal-reminder"
+    | "trial-ending"
+    | "price-change"
+    | "cooling-off",
   vars: Record<string, string | number>,
 ): { subject: string; body: string } {
   return {

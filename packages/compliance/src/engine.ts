@@ -12,13 +12,20 @@ import {
   type StyleProbe,
 } from "./rule-packs";
 import type { Terms } from "./terms";
+import { checkNoticeSchedule, type WindowedNotice } from "./notice-windows";
 
 /**
  * The rule engine: structured terms + jurisdictions + the server-rendered HTML of the real order
  * page in, findings out. Pure (no database); server-only (parses HTML with linkedom).
  */
 export type NoticeKind =
-  "acknowledgment" | "cancellation" | "withdrawal" | "renewal-reminder" | "trial-ending" | "price-change";
+  | "acknowledgment"
+  | "cancellation"
+  | "withdrawal"
+  | "renewal-reminder"
+  | "trial-ending"
+  | "price-change"
+  | "cooling-off";
 
 export interface EvaluationInput {
   terms: Terms;
@@ -26,8 +33,10 @@ export interface EvaluationInput {
   locale: Locale;
   at: Date;
   pages: { order: string; cancel?: string; withdraw?: string };
-  /** Computed style of the rendered block, measured in a browser (tests/compliance). */
+  /** Style of the rendered block: measured in Chromium (tests) or on the app's stylesheet (conspicuous.ts). */
   style?: StyleProbe;
+  /** Why the style could not be measured (the X-D2 rule then fails closed). */
+  styleError?: string;
   /** Notice bodies to check instead of legal/templates (fixtures). */
   templates?: Partial<Record<NoticeKind, string>>;
   /** A consent record to check (recordConsent). */
@@ -264,8 +273,11 @@ function runCheck(check: Check, input: EvaluationInput, orderDoc: Doc): Outcome 
         : { ok: true };
     }
     case "conspicuous": {
+      if (input.styleError) return { ok: false, detail: input.styleError };
       const s = input.style;
-      if (!s) return { skip: "computed style is measured in the browser (tests/compliance/conspicuous.test.ts)" };
+      if (!s) return { skip: "no stylesheet given: measured in Chromium (tests/compliance/conspicuous.test.ts)" };
+      if (s.blockFontSizePx < s.pageFontSizePx)
+        return { ok: false, detail: `text ${s.blockFontSizePx}px is smaller than the page's ${s.pageFontSizePx}px` };
       const setOff =
         s.blockFontSizePx > s.pageFontSizePx || s.blockFontWeight > s.pageFontWeight || s.hasBorderOrBackground;
       if (!setOff) return { ok: false, detail: "same size and weight as the page, no border or background" };
@@ -315,6 +327,18 @@ export function evaluateRule(
     return { ...base, status: "skipped", detail: "does not apply to these terms" };
   const outcome = runCheck(rule.check, input, orderDoc ?? parseDocument(input.pages.order));
   if ("skip" in outcome) return { ...base, status: "skipped", detail: outcome.skip };
+  if (outcome.ok && rule.check.kind === "template" && rule.check.window) {
+    // §8.6: the notice's content is right; can it also be sent inside every window that applies?
+    const plan = checkNoticeSchedule(jurisdiction, input.terms, input.at, rule.check.notice as WindowedNotice);
+    if (plan && !plan.ok && plan.ruleIds.includes(rule.id))
+      return { ...base, status: rule.severity === "error" ? "fail" : "warn", detail: plan.message };
+    if (plan?.ok)
+      return {
+        ...base,
+        status: "pass",
+        detail: `a member ordering on ${input.at.toISOString().slice(0, 10)} gets it on ${plan.dueAt.toISOString().slice(0, 10)} (${plan.ruleIds.join(", ")})`,
+      };
+  }
   if (outcome.ok) return { ...base, status: "pass", detail: outcome.detail ?? "" };
   return { ...base, status: rule.severity === "error" ? "fail" : "warn", detail: outcome.detail };
 }

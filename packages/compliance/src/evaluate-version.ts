@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, isNull } from "drizzle-orm";
 import { schema, type Tx } from "@kiln/db";
-import { localeOf, type OrderPageRenderer } from "./context";
+import { localeOf, pagesFor, type OrderPageRenderer } from "./context";
+import { styleInputFor } from "./conspicuous";
 import { evaluateTerms, type Finding } from "./engine";
 import { JurisdictionSchema, ruleFingerprint, type Jurisdiction } from "./rule-packs";
 import { TermsSchema } from "./terms";
@@ -23,7 +24,16 @@ export async function evaluateVersion(
   for (const jurisdiction of jurisdictions) {
     const locale = localeOf(jurisdiction);
     const order = render(terms, locale, at);
-    findings.push(...evaluateTerms({ terms, jurisdictions: [jurisdiction], locale, at, pages: { order } }).findings);
+    findings.push(
+      ...evaluateTerms({
+        terms,
+        jurisdictions: [jurisdiction],
+        locale,
+        at,
+        pages: pagesFor(render, locale, order),
+        ...styleInputFor(render, order),
+      }).findings,
+    );
   }
   const fingerprint = ruleFingerprint(jurisdictions, at);
   const failing = findings.filter((f) => f.status === "fail").length;

@@ -2,7 +2,8 @@ import { and, desc, eq, inArray } from "drizzle-orm";
 import { appendAudit } from "@kiln/audit";
 import { AppError } from "@kiln/core";
 import { schema, withTenant, type Runtime, type TenantContext, type Tx } from "@kiln/db";
-import { localeOf, requireActor, requireCreatorOwner, type OrderPageRenderer } from "./context";
+import { localeOf, requireActor, requireCreatorOwner, pagesFor, type OrderPageRenderer } from "./context";
+import { styleInputFor } from "./conspicuous";
 import { evaluateTerms, type Finding } from "./engine";
 import { tierJurisdictions, withWaivers } from "./evaluate-version";
 import { TermsSchema } from "./terms";
@@ -78,7 +79,16 @@ export async function checkTierPublishable(
   for (const jurisdiction of tierJurisdictions(tier.jurisdictions)) {
     const locale = localeOf(jurisdiction);
     const order = render(terms, locale, at);
-    findings.push(...evaluateTerms({ terms, jurisdictions: [jurisdiction], locale, at, pages: { order } }).findings);
+    findings.push(
+      ...evaluateTerms({
+        terms,
+        jurisdictions: [jurisdiction],
+        locale,
+        at,
+        pages: pagesFor(render, locale, order),
+        ...styleInputFor(render, order),
+      }).findings,
+    );
   }
   const blockers: PublishBlocker[] = (await withWaivers(tx, tierId, findings, at))
     .filter((f) => f.status === "fail" && !f.waiver)

@@ -145,29 +145,39 @@ export async function createWaiver(rt: Runtime, actor: TenantContext, input: z.i
     throw new AppError("BAD_INPUT", "A waiver expires in the future, within a year", {
       fields: { expiresAt: ["Within a year"] },
     });
-  return withTenant(rt, a, async (tx) => {
-    const [tier] = await tx.select().from(schema.subscriptionTiers).where(eq(schema.subscriptionTiers.id, w.tierId));
-    if (!tier) throw notFound();
-    const [row] = await tx
-      .insert(schema.complianceWaivers)
-      .values({ ...w, coopId: tier.coopId, creatorId: tier.creatorId, createdBy: a.userId })
-      .returning();
-    await appendAudit(tx, now, {
-      coopId: tier.coopId,
-      action: "compliance.waiver_created",
-      actorUserId: a.userId,
-      subjectType: "compliance_waiver",
-      subjectId: row!.id,
-      data: {
-        tierId: tier.id,
-        jurisdiction: w.jurisdiction,
-        ruleId: w.ruleId,
-        reason: w.reason,
-        expiresAt: w.expiresAt.toISOString(),
-      },
-    });
-    return row!;
+  return withTenant(rt, a, (tx) => insertWaiver(tx, a, w, now));
+}
+
+/** Inserts and audits a waiver inside the caller's transaction (createWaiver, granting a creator's request). */
+export async function insertWaiver(
+  tx: Tx,
+  a: { userId: string },
+  w: z.output<typeof WaiverSchema>,
+  now: Date,
+  extra: Record<string, unknown> = {},
+) {
+  const [tier] = await tx.select().from(schema.subscriptionTiers).where(eq(schema.subscriptionTiers.id, w.tierId));
+  if (!tier) throw notFound();
+  const [row] = await tx
+    .insert(schema.complianceWaivers)
+    .values({ ...w, coopId: tier.coopId, creatorId: tier.creatorId, createdBy: a.userId })
+    .returning();
+  await appendAudit(tx, now, {
+    coopId: tier.coopId,
+    action: "compliance.waiver_created",
+    actorUserId: a.userId,
+    subjectType: "compliance_waiver",
+    subjectId: row!.id,
+    data: {
+      tierId: tier.id,
+      jurisdiction: w.jurisdiction,
+      ruleId: w.ruleId,
+      reason: w.reason,
+      expiresAt: w.expiresAt.toISOString(),
+      ...extra,
+    },
   });
+  return row!;
 }
 
 export async function revokeWaiver(rt: Runtime, actor: TenantContext, waiverId: string) {

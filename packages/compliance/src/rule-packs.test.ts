@@ -55,6 +55,7 @@ describe("rule packs", () => {
       "X-X5",
       "X-X6",
       "X-X7",
+      "X-X8",
       "X-W1",
       "X-W2",
       "X-W3",

@@ -27,6 +27,22 @@ export type Condition = z.infer<typeof ConditionSchema>;
 const ElementSpec = z.union([z.string(), z.object({ id: z.string(), when: z.array(ConditionSchema) })]);
 const LabelList = z.object({ en: z.array(z.string().min(1)).min(1), de: z.array(z.string().min(1)).min(1) });
 
+/**
+ * A legal send window for a notice, in whole days relative to an event (negative = before it):
+ * `from` the earliest, `to` the latest; null leaves that side open ("at least 7 days before" is
+ * `{ from: null, to: -7 }`). `everyMonths`: a cadence — at least one such notice every N months,
+ * counted from the previous one (or the contract's conclusion), for plans that renew more often.
+ */
+export const NoticeWindowSchema = z
+  .object({
+    event: z.enum(["conclusion", "trial-end", "renewal", "cancel-deadline", "price-change"]),
+    fromDays: z.number().int().nullable(),
+    toDays: z.number().int().nullable(),
+    everyMonths: z.number().int().min(1).max(24).optional(),
+  })
+  .refine((w) => w.fromDays === null || w.toDays === null || w.fromDays <= w.toDays, "fromDays must not exceed toDays");
+export type NoticeWindow = z.infer<typeof NoticeWindowSchema>;
+
 export const CheckSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("elements"), elements: z.array(ElementSpec).min(1) }),
   z.object({ kind: z.literal("order"), order: z.array(z.string()).min(2) }),
@@ -57,8 +73,11 @@ export const CheckSchema = z.discriminatedUnion("kind", [
       "renewal-reminder",
       "trial-ending",
       "price-change",
+      "cooling-off",
     ]),
     mustContain: z.array(z.string()).min(1),
+    /** When the notice must be sent (§8.6); the engine checks that a schedule can meet it (notice-windows.ts). */
+    window: NoticeWindowSchema.optional(),
   }),
   z.object({ kind: z.literal("conspicuous"), minContrast: z.number().positive() }),
   z.object({ kind: z.literal("consent-record"), requiredFields: z.array(z.string()).min(1) }),

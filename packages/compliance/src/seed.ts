@@ -1,9 +1,12 @@
 import { eq } from "drizzle-orm";
 import { appendAudit } from "@kiln/audit";
 import { schema, type Tx } from "@kiln/db";
+import { recordConsentIn } from "./consents";
 import type { OrderPageRenderer } from "./context";
+import { buildDisclosure, termsDates, type Locale } from "./disclosure";
 import { evaluateVersion, tierJurisdictions } from "./evaluate-version";
 import { checkTierPublishable } from "./publish";
+import type { Jurisdiction } from "./rule-packs";
 import { TermsSchema, type TermsInput } from "./terms";
 import { contentHash } from "./terms-versions";
 
@@ -118,4 +121,49 @@ export async function seedTierWithTerms(tx: Tx, input: SeedTierInput, render: Or
     data: { termsVersionId: version!.id },
   });
   return { tier: live!, version: version! };
+}
+
+export interface SeedConsentInput {
+  memberUserId: string;
+  tierId: string;
+  termsVersionId: string;
+  jurisdiction: Jurisdiction;
+  /** The member's language: the order page (and so the consented text) is shown in it. */
+  locale: Locale;
+  ip: string;
+  userAgent: string;
+}
+
+/**
+ * A demo member's consent at the order button, written as the order flow writes it (X-C4): the
+ * disclosure text, button label and checkbox labels are rebuilt from the approved terms exactly as
+ * the order route does, the boxes are ticked as a member must tick them, and recordConsentIn checks
+ * the jurisdiction's consent-record rules and audits it with IP and user agent as erasable data.
+ */
+export async function seedMemberConsent(tx: Tx, input: SeedConsentInput, at: Date) {
+  const [version] = await tx
+    .select()
+    .from(schema.termsVersions)
+    .where(eq(schema.termsVersions.id, input.termsVersionId));
+  if (!version) throw new Error("seedMemberConsent: no such terms version");
+  const terms = TermsSchema.parse(version.terms);
+  const model = buildDisclosure(terms, { locale: input.locale, asOf: at });
+  return recordConsentIn(
+    tx,
+    {
+      memberUserId: input.memberUserId,
+      tierId: input.tierId,
+      termsVersionId: input.termsVersionId,
+      disclosureText: model.text,
+      buttonLabel: model.buttonLabel,
+      checkboxes: model.consents.map((c) => ({ name: c.name, label: c.label, checked: true })),
+      priceShown: { amountMinor: terms.price.amountMinor, currency: terms.price.currency, interval: terms.interval },
+      jurisdiction: input.jurisdiction,
+      locale: input.locale,
+      trialEndsAt: terms.trial ? termsDates(terms, at).firstCharge : null,
+      ip: input.ip,
+      userAgent: input.userAgent,
+    },
+    at,
+  );
 }

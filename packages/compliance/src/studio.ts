@@ -1,7 +1,8 @@
 import { and, asc, desc, eq, max } from "drizzle-orm";
 import { AppError } from "@kiln/core";
 import { schema, withTenant, type Runtime, type TenantContext } from "@kiln/db";
-import { localeOf, requireCreatorTeam, type OrderPageRenderer } from "./context";
+import { localeOf, requireCreatorTeam, pagesFor, type OrderPageRenderer } from "./context";
+import { styleInputFor } from "./conspicuous";
 import { evaluateTerms, type Finding } from "./engine";
 import { latestEvaluation, tierJurisdictions, withWaivers } from "./evaluate-version";
 import { checkTierPublishable } from "./publish";
@@ -24,7 +25,14 @@ export function evaluateForJurisdictions(
   return jurisdictions.flatMap((jurisdiction) => {
     const locale = localeOf(jurisdiction);
     const order = render(terms, locale, at);
-    return evaluateTerms({ terms, jurisdictions: [jurisdiction], locale, at, pages: { order } }).findings;
+    return evaluateTerms({
+      terms,
+      jurisdictions: [jurisdiction],
+      locale,
+      at,
+      pages: pagesFor(render, locale, order),
+      ...styleInputFor(render, order),
+    }).findings;
   });
 }
 

@@ -1,5 +1,5 @@
 import { count, inArray, sql } from "drizzle-orm";
-import { sampleTermsData, seedTierWithTerms, type OrderPageRenderer } from "@kiln/compliance";
+import { sampleTermsData, seedMemberConsent, seedTierWithTerms, type OrderPageRenderer } from "@kiln/compliance";
 import { schema, withSystem, type Runtime, type RoleName, type Tx } from "@kiln/db";
 import {
   assignRole,
@@ -134,7 +134,7 @@ const COOPS: DemoCoop[] = [
 ];
 
 /** One account per role (and a few members in different jurisdictions). Indices refer to COOPS. */
-export const DEMO_USERS: (DemoUser & { coop?: number; creator?: number; factory?: number })[] = [
+export const DEMO_USERS: (DemoUser & { coop?: number; creator?: number; factory?: number; alsoStaffOf?: number })[] = [
   {
     email: "admin@riverside.demo",
     displayName: "Rosa Admin",
@@ -151,6 +151,18 @@ export const DEMO_USERS: (DemoUser & { coop?: number; creator?: number; factory?
     scope: "Riverside Makers Co-op",
     coop: 0,
     locale: "de",
+    country: "DE",
+  },
+  {
+    // Separation of duties in the demo: reviews for Riverside and also works for Inkwell Studio, so
+    // another reviewer must decide on Inkwell's terms.
+    email: "peer@riverside.demo",
+    displayName: "Petra Peer",
+    role: "compliance_reviewer",
+    scope: "Riverside Makers Co-op; also staff of Inkwell Studio",
+    coop: 0,
+    alsoStaffOf: 0,
+    locale: "en",
     country: "DE",
   },
   {
@@ -291,7 +303,9 @@ export async function isDatabaseEmpty(rt: Runtime): Promise<boolean> {
  * Compliance demo (issue 4), inside seedDemo's transaction: Inkwell Studio sells a published tier
  * (approved terms, every DE/EU rule passes), Loom & Thread waits in Riverside's review queue with a
  * save offer that fails DE X-X6, and Tidewater Press has a draft for California whose two retention
- * offers fail US-CA X-X6. Runs the engine on the real order page (`renderOrderPage` from the app).
+ * offers fail US-CA X-X6; Fogline Goods sells a published tier to US, California and New York. The
+ * demo members in Germany, California and New York have consented to the published tiers (X-C4
+ * records as the order button writes them). Runs the engine on the real order page (`renderOrderPage`).
  */
 async function seedComplianceDemo(tx: Tx, render: OrderPageRenderer, at: Date) {
   const ids = new Map<string, string>();
@@ -304,17 +318,22 @@ async function seedComplianceDemo(tx: Tx, render: OrderPageRenderer, at: Date) {
         "loom@riverside.demo",
         "reviewer@riverside.demo",
         "tidewater@harbor.demo",
+        "fogline@harbor.demo",
+        "reviewer@harbor.demo",
+        "member@kiln.demo",
+        "member.ca@kiln.demo",
+        "member.ny@kiln.demo",
       ]),
     );
   for (const r of rows) ids.set(r.email, r.id);
   const creators = await tx
     .select({ id: schema.creators.id, coopId: schema.creators.coopId, slug: schema.creators.slug })
     .from(schema.creators)
-    .where(inArray(schema.creators.slug, ["inkwell-studio", "loom-and-thread", "tidewater-press"]));
+    .where(inArray(schema.creators.slug, ["inkwell-studio", "loom-and-thread", "tidewater-press", "fogline-goods"]));
   const creator = (slug: string) => creators.find((c) => c.slug === slug)!;
   const base = sampleTermsData();
   const inkwell = creator("inkwell-studio");
-  await seedTierWithTerms(
+  const printClub = await seedTierWithTerms(
     tx,
     {
       coopId: inkwell.coopId,
@@ -381,6 +400,102 @@ async function seedComplianceDemo(tx: Tx, render: OrderPageRenderer, at: Date) {
     render,
     at,
   );
+  // Fogline Goods sells a published tier to California and New York (every US rule passes).
+  const fogline = creator("fogline-goods");
+  const stickerClub = await seedTierWithTerms(
+    tx,
+    {
+      coopId: fogline.coopId,
+      creatorId: fogline.id,
+      name: "Sticker Mail",
+      jurisdictions: ["US", "US-CA", "US-NY"],
+      terms: {
+        ...base,
+        productDescription: "A sheet of letterpress stickers every month, mailed from Brooklyn",
+        price: { amountMinor: 800, currency: "USD", taxInclusive: false },
+        trial: { days: 14, priceMinor: 0 },
+        withdrawal: { ...base.withdrawal, right: false, serviceStartsImmediately: false },
+        trader: {
+          name: "Fogline Goods",
+          address: "20 Jay St, Brooklyn, NY 11201, USA",
+          email: "hello@fogline.example",
+        },
+      },
+      ownerUserId: ids.get("fogline@harbor.demo")!,
+      reviewerUserId: ids.get("reviewer@harbor.demo")!,
+      stage: "live",
+    },
+    render,
+    at,
+  );
+  // The demo members ordered these tiers: their consents are recorded as the order button records
+  // them (X-C4), so the reviewers' consent search has real records to show.
+  const orders = [
+    { email: "member@kiln.demo", seeded: printClub, jurisdiction: "DE", locale: "de", ip: "203.0.113.10" },
+    { email: "member.ca@kiln.demo", seeded: stickerClub, jurisdiction: "US-CA", locale: "en", ip: "203.0.113.20" },
+    { email: "member.ny@kiln.demo", seeded: stickerClub, jurisdiction: "US-NY", locale: "en", ip: "203.0.113.30" },
+  ] as const;
+  for (const o of orders)
+    await seedMemberConsent(
+      tx,
+      {
+        memberUserId: ids.get(o.email)!,
+        tierId: o.seeded.tier.id,
+        termsVersionId: o.seeded.version.id,
+        jurisdiction: o.jurisdiction,
+        locale: o.locale,
+        ip: o.ip,
+        userAgent: "Mozilla/5.0 (X11; Linux x86_64) Kiln demo",
+      },
+      at,
+    );
+}
+
+/**
+ * Drops demo (issue 8), inside seedDemo's transaction, after the compliance demo: the Californian and
+ * New York demo members subscribe to Fogline Goods' "Sticker Mail" (active subscriptions on the
+ * consents recorded above, so they are entitled to its member-only drops), and Fogline Goods holds a
+ * locked allocation of 30 sewing units in the week after next at Harbor's sewing factory, to make
+ * drops from (studio/fogline-goods/drops).
+ */
+async function seedDropsDemo(tx: Tx, at: Date) {
+  const [tier] = await tx.execute<{ id: string; coop_id: string; creator_id: string; timezone: string }>(sql`
+    select t.id, t.coop_id, t.creator_id, c.timezone from subscription_tiers t
+    join creators cr on cr.id = t.creator_id join coops c on c.id = t.coop_id
+    where cr.slug = 'fogline-goods' and t.name = 'Sticker Mail'`);
+  if (!tier) throw new Error("seed: Fogline Goods' Sticker Mail tier is missing");
+  const consents = await tx.execute<{ id: string; member_user_id: string; terms_version_id: string }>(sql`
+    select co.id, co.member_user_id, co.terms_version_id from consents co
+    join users u on u.id = co.member_user_id
+    where co.tier_id = ${tier.id} and u.email in ('member.ca@kiln.demo', 'member.ny@kiln.demo')`);
+  if (consents.length !== 2) throw new Error("seed: the Sticker Mail consents of the demo members are missing");
+  const [price] = await tx.execute<{ id: string }>(sql`
+    insert into tier_prices (coop_id, creator_id, tier_id, terms_version_id, currency, amount_minor, tax_inclusive, interval, stripe_price_id)
+    values (${tier.coop_id}, ${tier.creator_id}, ${tier.id}, ${consents[0]!.terms_version_id}, 'usd', 800, false, 'month',
+      'price_demo_sticker_mail') returning id`);
+  const periodEnd = new Date(at.getTime() + 365 * 86_400_000).toISOString();
+  for (const [i, c] of consents.entries())
+    await tx.execute(sql`
+      insert into subscriptions (coop_id, creator_id, member_user_id, tier_id, tier_price_id, consent_id, stripe_account_id,
+        stripe_customer_id, stripe_subscription_id, status, current_period_end)
+      values (${tier.coop_id}, ${tier.creator_id}, ${c.member_user_id}, ${tier.id}, ${price!.id}, ${c.id}, 'acct_demo_fogline',
+        ${`cus_demo_sticker_${i}`}, ${`sub_demo_sticker_${i}`}, 'active', ${periodEnd})`);
+  const [week] = await tx.execute<{ period: string }>(sql`
+    select to_char((kiln_now() at time zone ${tier.timezone})::date + 14, 'IYYY-"W"IW') as period`);
+  const [factory] = await tx.execute<{ id: string }>(sql`
+    select id from factories where coop_id = ${tier.coop_id} and 'sewing' = any(capabilities) order by name limit 1`);
+  const [request] = await tx.execute<{ id: string }>(sql`
+    insert into capacity_requests (coop_id, creator_id, capability, period, units)
+    values (${tier.coop_id}, ${tier.creator_id}, 'sewing', ${week!.period}, 30) returning id`);
+  // The run's summary as the capacity screens read it (both plans: the same 30 units).
+  const plan = { totalUnits: 30, requestedUnits: 30, fairShares: { [request!.id]: 30 }, dropped: [], solver: null };
+  const [run] = await tx.execute<{ id: string }>(sql`
+    insert into allocation_runs (coop_id, period, status, locked_method, inputs, summary)
+    values (${tier.coop_id}, ${week!.period}, 'locked', 'fair', '{}'::jsonb,
+      ${JSON.stringify({ fair: plan, optimal: plan })}::jsonb) returning id`);
+  await tx.execute(sql`
+    insert into allocations (coop_id, run_id, method, request_id, creator_id, factory_id, capability, period, units, is_locked)
+    values (${tier.coop_id}, ${run!.id}, 'fair', ${request!.id}, ${tier.creator_id}, ${factory!.id}, 'sewing', ${week!.period}, 30, true)`);
 }
 
 export interface SeedDemoOptions {
@@ -465,8 +580,20 @@ export async function seedDemo(rt: Runtime, options: SeedDemoOptions): Promise<{
         },
         tx,
       );
+      if (u.alsoStaffOf !== undefined)
+        await assignRole(
+          rt,
+          {
+            userId: user.id,
+            coopId: seeded.coop.id,
+            role: "creator_staff",
+            creatorId: seeded.creators[u.alsoStaffOf]!.id,
+          },
+          tx,
+        );
     }
     await seedComplianceDemo(tx, options.renderOrderPage, rt.clock.now());
+    await seedDropsDemo(tx, rt.clock.now());
   });
   return { coops: COOPS.length, users: DEMO_USERS.length };
 }
