@@ -2,6 +2,7 @@ import {
   createStripeClient,
   listPendingWebhookEvents,
   processWebhookEvent,
+  reconcileAll,
   WEBHOOK_MAX_ATTEMPTS,
   type Stripe,
 } from "@kiln/billing";
@@ -9,11 +10,14 @@ import type { Config } from "@kiln/core";
 import type { Runtime } from "@kiln/db";
 import type { Jobs } from "@kiln/jobs";
 import { stripeClientOptions } from "@kiln/stripe-emulator";
+import { outboxNotifier } from "./jobs";
+import { registerNoticeWorkers } from "./notices";
 
 /** Billing's queues (issue 5): one job per stored webhook event, and a sweep for events whose job was lost. */
 export const BILLING_QUEUES = {
   webhook: "billing-webhook",
   webhookSweep: "billing-webhook-sweep",
+  reconcile: "billing-reconcile",
 } as const;
 
 /**
@@ -38,10 +42,13 @@ export async function registerBillingWorkers(
   config: Pick<Config, "appUrl">,
 ): Promise<void> {
   const options = { appUrl: config.appUrl };
+  const notifyOutbox = outboxNotifier(jobs);
   await jobs.register<{ eventId: string }>(
     BILLING_QUEUES.webhook,
     async (job) => {
-      await processWebhookEvent(rt, stripe, job.data.eventId, options);
+      const result = await processWebhookEvent(rt, stripe, job.data.eventId, options);
+      // A processed event may have queued a member notice (dunning): deliver it now, not at the next minute.
+      if (result === "processed") notifyOutbox();
     },
     { retryLimit: WEBHOOK_MAX_ATTEMPTS, retryDelay: 5, retryBackoff: true, expireInSeconds: 120 },
   );
@@ -52,6 +59,13 @@ export async function registerBillingWorkers(
       );
   });
   await jobs.schedule(BILLING_QUEUES.webhookSweep, "*/5 * * * *");
+  // Reconciliation (issue 5 §7): every co-op with a connected account, hourly; "run now" on the admin screen.
+  await jobs.register(BILLING_QUEUES.reconcile, async () => {
+    await reconcileAll(rt, stripe, options);
+  });
+  await jobs.schedule(BILLING_QUEUES.reconcile, "17 * * * *");
+  // Notices and price changes (issue 6 item 3, issue 5 item 5): they need this Stripe client too.
+  await registerNoticeWorkers(jobs, rt, stripe, config);
 }
 
 /** Queues processing of a stored event right after the webhook response; errors only logged. */

@@ -10,7 +10,7 @@ import compression from "compression";
 import express from "express";
 import type { ViteDevServer } from "vite";
 import { ConfigError, loadConfig, type Config } from "@kiln/core";
-import { migrateDatabase, openDatabase, systemClock, type Runtime } from "@kiln/db";
+import { migrateDatabase, openDatabase, systemClock, type Clock, type Runtime } from "@kiln/db";
 import type { Jobs } from "@kiln/jobs";
 import { createMailTransport } from "@kiln/mail";
 import { DEMO_PASSWORD, DEMO_USERS, isDatabaseEmpty, seedDemo } from "@kiln/seed";
@@ -52,7 +52,13 @@ function ensureBuild(serverBuildPath: string) {
 async function main() {
   const config = readConfig();
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.embeddedDataDir });
-  const rt: Runtime = { database, clock: systemClock };
+  // With the local Stripe emulator (development, tests), Kiln's clock is the emulator's: when its test
+  // controls move time forward (/_emulator/clock/advance), renewals and Kiln's "now" move together.
+  let stripeEmulator: StripeEmulator | undefined;
+  const clock: Clock = {
+    now: () => (stripeEmulator ? new Date(stripeEmulator.emulator.clock.nowMs()) : systemClock.now()),
+  };
+  const rt: Runtime = { database, clock };
   await migrateDatabase(database);
   if (config.demoSeed && !config.isProduction && (await isDatabaseEmpty(rt))) {
     const seeded = await seedDemo(rt, { renderOrderPage });
@@ -68,7 +74,6 @@ async function main() {
   };
   // No STRIPE_SECRET_KEY (never in production: loadConfig refuses it): the local Stripe emulator,
   // with its state in KILN_DATA_DIR/stripe-emulator and webhooks signed back to the app.
-  let stripeEmulator: StripeEmulator | undefined;
   if (config.useStripeEmulator && !config.isProduction) {
     stripeEmulator = await startStripeEmulator({
       port: config.stripeEmulatorPort,

@@ -7,6 +7,7 @@ import * as orderPage from "../../app/app/routes/s.$creatorSlug.tiers.$tierId.or
 import * as tierPage from "../../app/app/routes/s.$creatorSlug.tiers.$tierId";
 import * as studioHome from "../../app/app/routes/studio.$creatorSlug";
 import { getTestRuntime } from "../setup/runtime";
+import { outboxFor } from "../rights/helpers";
 import { startBillingWorld } from "./world";
 
 const rt = await getTestRuntime("2026-11-29T10:00:00Z");
@@ -110,6 +111,10 @@ describe("member order flow: tier page → setup Checkout → order page → sub
       isEntitled: true,
       price: { amountMinor: 900, currency: "eur", interval: "month" },
     });
+    // X-A1: the acknowledgment is in the outbox at once (the minute notice sweep is only the retry path).
+    const acks = (await outboxFor(rt, [member.email])).filter((m) => m.template.includes("acknowledgment"));
+    expect(acks).toHaveLength(1);
+    expect(acks[0]!.textBody).toContain("/withdraw");
     // A second press of the same order lands on the same subscription.
     expect((await place({ session, termsVersionId: version.id, "consent-auto-renew": "yes" })).status).toBe(302);
     const again = await call(

@@ -87,7 +87,8 @@ export async function queuePaymentFailedNotice(
     creatorName: info.creatorName,
     amount: formatMoney(amountMinor, currency, locale),
     graceUntil,
-    link: `${options.appUrl}/account/subscriptions`,
+    // Kiln makes a fresh billing portal session when the member follows it (sessions are short-lived).
+    link: `${options.appUrl}/account/subscriptions/${sub.id}/card`,
   });
   await enqueueEmail(tx, {
     to: info.email,

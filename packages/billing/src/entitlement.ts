@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, or } from "drizzle-orm";
 import { schema, withSystem, type Runtime } from "@kiln/db";
 
 export const DEFAULT_GRACE_DAYS = 7;
@@ -24,6 +24,17 @@ export function isEntitled(s: EntitlementState, now: Date, graceDays = DEFAULT_G
   return false;
 }
 
+/**
+ * The tier a subscription entitles to at `now`: its own, or the scheduled (downgrade) tier once the
+ * scheduled instant has come — even before the renewal's webhook moved it over.
+ */
+export function effectiveTierId(
+  s: { tierId: string; scheduledTierId: string | null; scheduledAt: Date | null },
+  now: Date,
+): string {
+  return s.scheduledTierId && s.scheduledAt && s.scheduledAt.getTime() <= now.getTime() ? s.scheduledTierId : s.tierId;
+}
+
 /** Whether a member is entitled to a tier now (the gate for drops and restocks). */
 export async function hasEntitlement(rt: Runtime, memberUserId: string, tierId: string): Promise<boolean> {
   const now = rt.clock.now();
@@ -32,7 +43,14 @@ export async function hasEntitlement(rt: Runtime, memberUserId: string, tierId: 
       .select({ sub: schema.subscriptions, graceDays: schema.billingSettings.graceDays })
       .from(schema.subscriptions)
       .leftJoin(schema.billingSettings, eq(schema.billingSettings.coopId, schema.subscriptions.coopId))
-      .where(and(eq(schema.subscriptions.memberUserId, memberUserId), eq(schema.subscriptions.tierId, tierId)));
-    return rows.some((r) => isEntitled(r.sub, now, r.graceDays ?? DEFAULT_GRACE_DAYS));
+      .where(
+        and(
+          eq(schema.subscriptions.memberUserId, memberUserId),
+          or(eq(schema.subscriptions.tierId, tierId), eq(schema.subscriptions.scheduledTierId, tierId)),
+        ),
+      );
+    return rows.some(
+      (r) => effectiveTierId(r.sub, now) === tierId && isEntitled(r.sub, now, r.graceDays ?? DEFAULT_GRACE_DAYS),
+    );
   });
 }

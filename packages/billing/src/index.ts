@@ -6,7 +6,12 @@ export {
   OnboardingLinkSchema,
   syncConnectAccount,
 } from "./connect";
-export { DEFAULT_GRACE_DAYS, hasEntitlement, isEntitled, type EntitlementState } from "./entitlement";
+export { DEFAULT_GRACE_DAYS, effectiveTierId, hasEntitlement, isEntitled, type EntitlementState } from "./entitlement";
+export { changePlan, ChangePlanSchema, listPlanOptions, type ChangePlanInput, type PlanDirection } from "./change-plan";
+export { cancelAtPeriodEnd, pauseSubscription, resumeSubscription } from "./pause";
+export { CardUpdateSchema, createCardUpdateSession, retrySubscriptionPayment } from "./portal";
+export { listSubscriptionInvoices, type MemberInvoice } from "./invoices";
+export { MemberOpSchema, type MemberOpInput } from "./own-subscription";
 export {
   createSubscription,
   CreateSubscriptionSchema,
@@ -28,3 +33,33 @@ export {
   type ReceiveResult,
   type WebhookEndpoint,
 } from "./webhooks";
+export {
+  cancelSubscriptionOnStripe,
+  lastSubscriptionPayment,
+  refundPayment,
+  type CancelWhen,
+  type LastPayment,
+} from "./cancel";
+export { applyDisputeState, disputeEmail, isDisputeOpen, type DisputeRow } from "./disputes";
+export {
+  reconcileAll,
+  reconcileCoop,
+  RECONCILE_MAX_EVENTS,
+  type ReconcileTrigger,
+  type ReconciliationDifference,
+  type ReconciliationRow,
+} from "./reconcile";
+export {
+  ApplicationFeeSchema,
+  ChurnPeriodSchema,
+  getCoopBillingAdmin,
+  getCreatorBilling,
+  monthlyAmount,
+  retryDeadLetter,
+  RetryDeadLetterSchema,
+  runReconciliationNow,
+  setApplicationFee,
+  type CoopBillingAdmin,
+  type CreatorBillingOverview,
+  type Money,
+} from "./reports";

@@ -1,4 +1,4 @@
-import { desc, eq } from "drizzle-orm";
+import { desc, eq, inArray } from "drizzle-orm";
 import { AppError } from "@kiln/core";
 import { schema, withSystem, type Runtime, type TenantContext } from "@kiln/db";
 import { DEFAULT_GRACE_DAYS, isEntitled } from "./entitlement";
@@ -32,6 +32,15 @@ export async function listMemberSubscriptions(rt: Runtime, actor: TenantContext)
       .where(eq(schema.subscriptions.memberUserId, memberUserId))
       .orderBy(desc(schema.subscriptions.createdAt)),
   );
+  const scheduledIds = rows.map((r) => r.sub.scheduledTierId).filter((id): id is string => id !== null);
+  const scheduledTiers = scheduledIds.length
+    ? await withSystem(rt, "billing-member-subscriptions", (tx) =>
+        tx
+          .select({ id: schema.subscriptionTiers.id, name: schema.subscriptionTiers.name })
+          .from(schema.subscriptionTiers)
+          .where(inArray(schema.subscriptionTiers.id, scheduledIds)),
+      )
+    : [];
   return rows.map((r) => ({
     id: r.sub.id,
     tierId: r.sub.tierId,
@@ -41,6 +50,15 @@ export async function listMemberSubscriptions(rt: Runtime, actor: TenantContext)
     currentPeriodEnd: r.sub.currentPeriodEnd,
     cancelAtPeriodEnd: r.sub.cancelAtPeriodEnd,
     pendingInvoiceUrl: r.sub.pendingInvoiceUrl,
+    /** A downgrade ordered for the period end (null when none). */
+    scheduledChange:
+      r.sub.scheduledTierId && r.sub.scheduledAt
+        ? {
+            tierId: r.sub.scheduledTierId,
+            tierName: scheduledTiers.find((t) => t.id === r.sub.scheduledTierId)?.name ?? "",
+            at: r.sub.scheduledAt,
+          }
+        : null,
     price: { amountMinor: r.amountMinor, currency: r.currency, interval: r.interval },
     isEntitled: isEntitled(r.sub, now, r.graceDays ?? DEFAULT_GRACE_DAYS),
   }));

@@ -18,11 +18,31 @@ function invoiceUrl(sub: Stripe.Subscription): string | null {
 export function stateFromStripe(sub: Stripe.Subscription) {
   if (!STATUSES.has(sub.status)) throw new Error(`unknown subscription status ${sub.status}`);
   const ends = sub.items.data.map((i) => i.current_period_end).filter((n): n is number => typeof n === "number");
+  // Collection paused (the member's pause, issue 5 §4): Stripe keeps `active`; Kiln says `paused`.
+  const paused = sub.pause_collection !== null && sub.pause_collection !== undefined && sub.status === "active";
   return {
-    status: sub.status as SubscriptionRow["status"],
+    status: (paused ? "paused" : sub.status) as SubscriptionRow["status"],
     currentPeriodEnd: toDate(ends.length ? Math.max(...ends) : null),
     cancelAtPeriodEnd: sub.cancel_at_period_end,
     pendingInvoiceUrl: invoiceUrl(sub),
+  };
+}
+
+/**
+ * A downgrade scheduled for the period end takes over once Stripe's period has moved past that
+ * instant (the renewal happened): the scheduled tier, price and consent become the row's own.
+ */
+function scheduledChangeApplied(row: SubscriptionRow, periodEnd: Date | null) {
+  if (!row.scheduledAt || !row.scheduledTierId || !row.scheduledTierPriceId || !row.scheduledConsentId) return {};
+  if (!periodEnd || periodEnd.getTime() <= row.scheduledAt.getTime()) return {};
+  return {
+    tierId: row.scheduledTierId,
+    tierPriceId: row.scheduledTierPriceId,
+    consentId: row.scheduledConsentId,
+    scheduledTierId: null,
+    scheduledTierPriceId: null,
+    scheduledConsentId: null,
+    scheduledAt: null,
   };
 }
 
@@ -57,7 +77,13 @@ export async function upsertSubscriptionFromStripe(
   if (row) {
     const [updated] = await tx
       .update(schema.subscriptions)
-      .set({ ...state, pastDueSince: pastDueSince(row), ...eventFields(row), updatedAt: sql`kiln_now()` })
+      .set({
+        ...state,
+        pastDueSince: pastDueSince(row),
+        ...eventFields(row),
+        ...scheduledChangeApplied(row, state.currentPeriodEnd),
+        updatedAt: sql`kiln_now()`,
+      })
       .where(eq(schema.subscriptions.id, row.id))
       .returning();
     return updated!;

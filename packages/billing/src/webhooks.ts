@@ -1,7 +1,8 @@
 import { and, asc, eq, isNull, lt, sql } from "drizzle-orm";
 import type Stripe from "stripe";
-import { schema, withSystem, type Runtime } from "@kiln/db";
+import { isInTransaction, schema, withSystem, type Runtime } from "@kiln/db";
 import { applyAccountState } from "./connect";
+import { applyDisputeState } from "./disputes";
 import { queuePaymentFailedNotice } from "./dunning";
 import { upsertSubscriptionFromStripe } from "./subscription-state";
 
@@ -33,21 +34,14 @@ export async function receiveWebhook(
   } catch {
     return { ok: false, status: 400, reason: "signature" };
   }
-  const inserted = await withSystem(rt, "billing-webhook-receive", (tx) =>
-    tx
-      .insert(schema.billingWebhookEvents)
-      .values({
-        stripeEventId: event.id,
-        endpoint: input.endpoint,
-        type: event.type,
-        account: event.account ?? null,
-        eventCreated: event.created,
-        payload: input.rawBody,
-      })
-      .onConflictDoNothing()
-      .returning({ id: schema.billingWebhookEvents.id }),
-  );
-  return { ok: true, status: 200, stripeEventId: event.id, duplicate: inserted.length === 0 };
+  if (isInTransaction()) throw new Error("receiveWebhook runs on its own, not inside withTenant/withSystem");
+  // One statement, one round-trip (docs/decisions/011): kiln_store_webhook_event runs as kiln_system
+  // (SECURITY DEFINER), so RLS applies as in withSystem; autocommit makes it durable before the 2xx.
+  const [stored] = await rt.database.sql<{ inserted: boolean }[]>`select kiln_store_webhook_event(
+    ${event.id}, ${input.endpoint}, ${event.type}, ${event.account ?? null}, ${event.created},
+    ${input.rawBody}, ${rt.clock.now().toISOString()}
+  ) as inserted`;
+  return { ok: true, status: 200, stripeEventId: event.id, duplicate: stored?.inserted !== true };
 }
 
 export interface ProcessOptions {
@@ -129,6 +123,17 @@ async function applyEvent(rt: Runtime, stripe: Stripe, event: Stripe.Event, opti
     const id = account ?? (event.data.object as { id: string }).id;
     const fresh = await stripe.accounts.retrieve(id);
     const row = await withSystem(rt, "billing-webhook-account", (tx) => applyAccountState(tx, fresh, event.created));
+    return { applied: row !== null, coopId: row?.coopId ?? null };
+  }
+  if (account && event.type.startsWith("charge.dispute.")) {
+    // Disputes (issue 5 §7): re-fetched, so a late `created` after `closed` changes nothing.
+    const id = (event.data.object as { id: string }).id;
+    const dispute = await stripe.disputes.retrieve(id, {}, { stripeAccount: account });
+    const chargeId = typeof dispute.charge === "string" ? dispute.charge : dispute.charge.id;
+    const charge = await stripe.charges.retrieve(chargeId, {}, { stripeAccount: account });
+    const row = await withSystem(rt, "billing-webhook-dispute", (tx) =>
+      applyDisputeState(tx, account, dispute, charge, event, { now: rt.clock.now(), appUrl: options.appUrl }),
+    );
     return { applied: row !== null, coopId: row?.coopId ?? null };
   }
   const subscriptionId = account ? subscriptionIdOf(event) : null;

@@ -6,6 +6,13 @@ export interface EmulatorControl {
   advance(by: { days?: number; hours?: number; seconds?: number }): Promise<number>;
   failNextPayment(customer: string, options?: { count?: number; account?: string }): Promise<void>;
   redeliver(eventId: string): Promise<void>;
+  /** The bank disputes a captured charge: `charge.dispute.created` (on the charge's account). */
+  openDispute(
+    charge: string,
+    options?: { account?: string; reason?: string; amount?: number },
+  ): Promise<{ id: string }>;
+  /** Moves a dispute on: `charge.dispute.updated`, or `charge.dispute.closed` for won/lost. */
+  setDisputeStatus(dispute: string, status: string, options?: { account?: string }): Promise<void>;
   dropNextDelivery(count?: number): Promise<void>;
   duplicateNextDelivery(count?: number): Promise<void>;
   holdDeliveries(): Promise<void>;
@@ -37,6 +44,10 @@ export function createEmulatorControl(baseUrl: string): EmulatorControl {
     },
     redeliver: async (eventId) => {
       await call("POST", `/events/${encodeURIComponent(eventId)}/redeliver`, {});
+    },
+    openDispute: (charge, options = {}) => call("POST", `/charges/${encodeURIComponent(charge)}/dispute`, options),
+    setDisputeStatus: async (dispute, status, options = {}) => {
+      await call("POST", `/disputes/${encodeURIComponent(dispute)}/status`, { ...options, status });
     },
     dropNextDelivery: async (count = 1) => {
       await call("POST", "/webhooks/drop_next", { count });

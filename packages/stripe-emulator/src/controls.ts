@@ -1,5 +1,6 @@
 import { advanceClock } from "./billing/engine";
 import type { Emulator } from "./emulator";
+import { openDispute, setDisputeStatus } from "./resources/disputes";
 import { invalidRequest, resourceMissing } from "./errors";
 import type { ControlRoute } from "./server";
 import { PLATFORM, type Scope } from "./store";
@@ -61,6 +62,25 @@ export const controlRoutes: ControlRoute[] = [
       );
       return { redelivered: event.id };
     },
+  },
+  {
+    method: "POST",
+    pattern: /^\/_emulator\/charges\/([^/]+)\/dispute$/,
+    handler: (emu, args, body) =>
+      emu.atomically(() =>
+        openDispute(emu, scopeOf(emu, body), args[0] ?? "", {
+          ...(typeof body.reason === "string" ? { reason: body.reason } : {}),
+          ...(body.amount !== undefined ? { amount: num(body, "amount") } : {}),
+        }),
+      ),
+  },
+  {
+    method: "POST",
+    pattern: /^\/_emulator\/disputes\/([^/]+)\/status$/,
+    handler: (emu, args, body) =>
+      emu.atomically(() =>
+        setDisputeStatus(emu, scopeOf(emu, body), args[0] ?? "", typeof body.status === "string" ? body.status : ""),
+      ),
   },
   {
     method: "POST",

@@ -9,6 +9,7 @@ import { billingPortalRoutes } from "./resources/billing-portal";
 import { chargeRoutes } from "./resources/charges";
 import { checkoutRoutes } from "./resources/checkout";
 import { customerRoutes } from "./resources/customers";
+import { balanceRoutes, disputeRoutes } from "./resources/disputes";
 import { eventRoutes } from "./resources/events";
 import { invoiceRoutes, registerInvoiceVirtualFields } from "./resources/invoices";
 import { paymentIntentRoutes } from "./resources/payment-intents";
@@ -64,6 +65,8 @@ const ALL_ROUTES = [
   ...paymentIntentRoutes,
   ...chargeRoutes,
   ...refundRoutes,
+  ...disputeRoutes,
+  ...balanceRoutes,
   ...accountRoutes,
   ...checkoutRoutes,
   ...subscriptionRoutes,
