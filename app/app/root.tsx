@@ -21,6 +21,7 @@ import { useLocale, useT } from "./i18n/react";
 import type { MessageKey } from "./i18n";
 import { resolveLocale } from "./i18n.server";
 import { useNonce } from "./nonce";
+import { RightsLinks } from "./components/rights-forms";
 import { clearToastCookie, readToast } from "./toast.server";
 import stylesheet from "./styles.css?url";
 
@@ -177,6 +178,21 @@ function ToastMessage() {
   );
 }
 
+/**
+ * The footer on every page: the cancel button and the withdrawal function, logged out too (§ 312k
+ * BGB, CRD art 11a; X-X1, X-W1). On a storefront (/s/:creatorSlug/…) the cancel link names the creator.
+ */
+function SiteFooter() {
+  const locale = useLocale();
+  const { pathname } = useLocation();
+  const creatorSlug = /^\/s\/([a-z0-9-]+)/.exec(pathname)?.[1] ?? null;
+  return (
+    <footer className="site-footer">
+      <RightsLinks locale={locale} creatorSlug={creatorSlug} />
+    </footer>
+  );
+}
+
 export default function App() {
   return (
     <>
@@ -185,6 +201,7 @@ export default function App() {
         <ToastMessage />
         <Outlet />
       </main>
+      <SiteFooter />
     </>
   );
 }
@@ -218,6 +235,7 @@ export function ErrorBoundary() {
           </p>
         </section>
       </main>
+      <SiteFooter />
     </>
   );
 }

@@ -9,6 +9,7 @@ import {
   TermsVersionDetailSchema,
   TermsVersionSchema,
 } from "./compliance-schemas";
+import { evidenceComponents, evidencePaths } from "./evidence-schemas";
 
 /** The compliance endpoints (issue 4) of the OpenAPI document: reviewers of the co-op in the path only. */
 export const complianceComponents: Array<[z.ZodType, string]> = [
@@ -20,6 +21,7 @@ export const complianceComponents: Array<[z.ZodType, string]> = [
   [DecisionResponseSchema, "DecisionResponse"],
   [ConsentListSchema, "ConsentList"],
   [RulePackListSchema, "RulePackList"],
+  ...evidenceComponents,
 ];
 
 interface Helpers {
@@ -93,5 +95,6 @@ export function compliancePaths({ json, errors, secured, ref }: Helpers) {
         responses: { "200": json("ConsentList", "Matching consents, oldest first"), ...errors(400, 401, 403, 404) },
       },
     },
+    ...evidencePaths({ json, errors, secured }),
   };
 }

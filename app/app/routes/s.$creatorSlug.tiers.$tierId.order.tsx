@@ -5,6 +5,7 @@ import { z } from "zod";
 import { createSubscription, getStorefrontTier } from "@kiln/billing";
 import { buildDisclosure, resolveJurisdiction } from "@kiln/compliance";
 import { AppError } from "@kiln/core";
+import { sendSubscriptionNoticesNow } from "@kiln/rights";
 import { requireUser } from "../auth.server";
 import { billingFormError, requireBilling, throwAsPage } from "../billing.server";
 import { OrderSummary } from "../components/order-summary";
@@ -77,6 +78,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         },
       },
     );
+    // X-A1: the acknowledgment (terms, how to cancel, the model withdrawal form) goes out at once; if
+    // this fails the minute notice sweep sends it, so the member's order is never held up by it.
+    await sendSubscriptionNoticesNow(context.rt, result.subscription.id, { appUrl: context.config.appUrl })
+      .then(() => context.notifyOutbox())
+      .catch((error: unknown) => console.error("[kiln] acknowledgment deferred to the notice sweep", error));
     // The bank asked for 3-D Secure: Stripe's hosted invoice page completes the first payment.
     if (result.subscription.status === "incomplete" && result.subscription.pendingInvoiceUrl)
       return redirect(result.subscription.pendingInvoiceUrl);

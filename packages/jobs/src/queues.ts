@@ -13,6 +13,12 @@ export const QUEUES = {
   capacityAllocation: "capacity-allocation",
   /** Returns the units of drop claims whose hold has passed (packages/drops expireHolds). */
   dropsExpireHolds: "drops-expire-holds",
+  /** Plans missing legally timed notices and sends due ones (packages/rights runNoticeSweep). */
+  rightsNotices: "rights-notices",
+  /** Retries the Stripe side of cancellations and pays refunds that are due (packages/rights). */
+  rightsSweep: "rights-sweep",
+  /** Applies announced price changes at their period boundary (packages/rights applyDuePriceChanges). */
+  priceChanges: "billing-price-changes",
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -1,0 +1,223 @@
+import { randomUUID } from "node:crypto";
+import { expect, test, type Browser, type Page } from "@playwright/test";
+import { de } from "../../app/app/i18n/de";
+import { en } from "../../app/app/i18n/en";
+
+/**
+ * The cancel button journey (issue 6 acceptance, § 312k BGB): the demo member in Germany
+ * (member@kiln.demo, German) subscribes to a new DE tier of Inkwell Studio through the real order
+ * flow, then — logged out, in a fresh browser — cancels it through the footer link of the tier page
+ * in two steps, sees the declaration with date and time, downloads it as a PDF and gets the
+ * confirmation email in the dev mailbox. An unknown email gets the same page and no email.
+ *
+ * How steps are counted (the same way for both journeys): every click that submits a form or follows
+ * a link to the next page of the journey is one step; typing into fields and ticking consent boxes
+ * are not steps (they happen on a page, they do not move the journey on). Sign-up = "continue" on
+ * the tier page → "Save card" on setup Checkout → the order button = 3. Cancel = the footer link →
+ * "Jetzt kündigen" = 2. The assertion is cancelSteps ≤ signUpSteps (X-X5, X-X8).
+ */
+
+const PASSWORD = "kiln-demo-2026";
+
+async function signIn(page: Page, email: string) {
+  await page.goto("/login");
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).not.toHaveURL(/\/login/);
+}
+
+async function signedIn(browser: Browser, email: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, email);
+  return page;
+}
+
+test("a DE member, logged out, cancels through the footer link in two steps; an unknown email gets the same page and no email", async ({
+  browser,
+}) => {
+  test.setTimeout(360_000);
+  const tierName = `Rights Circle ${Date.now().toString(36)}`;
+  const member = "member@kiln.demo";
+  let tierPath = "";
+
+  const creator = await signedIn(browser, "inkwell@riverside.demo");
+  await test.step("the creator has payments set up (Stripe's hosted onboarding, unless done already)", async () => {
+    await creator.goto("/studio/inkwell-studio");
+    const start = creator.getByRole("button", { name: en["connect.start"] });
+    if (await start.count()) {
+      await start.click();
+      await creator.getByRole("button", { name: "Complete onboarding" }).click();
+      await expect(creator).toHaveURL(/\/studio\/inkwell-studio$/);
+    }
+    await expect(async () => {
+      await creator.reload();
+      await expect(creator.locator('[data-connect-status="enabled"]')).toBeVisible({ timeout: 1_000 });
+    }).toPass({ timeout: 30_000 });
+  });
+
+  await test.step("the creator creates a DE tier; the reviewer approves it; the creator publishes it", async () => {
+    await creator.goto("/studio/inkwell-studio/tiers");
+    await creator.getByLabel(en["tiers.name"], { exact: true }).fill(tierName);
+    await creator.getByRole("checkbox", { name: "DE", exact: true }).check();
+    await creator.getByRole("button", { name: en["tiers.create"] }).click();
+    await expect(creator).toHaveURL(/\/studio\/inkwell-studio\/tiers\/[0-9a-f-]{36}$/);
+    tierPath = new URL(creator.url()).pathname;
+    await creator.getByLabel(en["terms.productDescription"]).fill("Monthly zine, early access to every drop.");
+    await creator.getByLabel(en["terms.amount"]).fill("9.00");
+    await creator.getByLabel(en["terms.traderAddress"]).fill("Inkwell Studio, Hauptstraße 1, 10115 Berlin");
+    await creator.getByLabel(en["terms.traderEmail"]).fill("hello@inkwell.example");
+    await creator.getByRole("button", { name: en["tiers.saveDraft"] }).click();
+    await expect(creator.getByText(en["tiers.saved"])).toBeVisible();
+    await creator.getByRole("button", { name: en["tiers.submit"] }).click();
+    await expect(creator.getByText(en["tiers.submitted"])).toBeVisible();
+
+    const reviewer = await signedIn(browser, "reviewer@riverside.demo");
+    await reviewer.goto("/review/riverside-makers");
+    await reviewer.getByRole("link", { name: new RegExp(tierName) }).click();
+    await reviewer.getByRole("button", { name: de["review.approve"], exact: true }).click();
+    await expect(reviewer.getByText(de["review.saved"])).toBeVisible();
+    await reviewer.context().close();
+
+    await creator.goto(tierPath);
+    await creator.getByRole("button", { name: en["tiers.publish"] }).click();
+    await expect(creator.getByText(en["tiers.isLive"])).toBeVisible();
+    await creator.context().close();
+  });
+
+  const tierId = tierPath.split("/").pop()!;
+  let signUpSteps = 0;
+  await test.step("the member subscribes (counted: continue → Save card → order button)", async () => {
+    const page = await signedIn(browser, member);
+    await page.goto(`/s/inkwell-studio/tiers/${tierId}`);
+    await page.getByRole("button", { name: de["order.continue"] }).click();
+    signUpSteps++;
+    await expect(page.getByRole("button", { name: "Save card" })).toBeVisible();
+    await page.getByLabel("Card number").fill("4242 4242 4242 4242");
+    await page.getByLabel("Expiry (MM / YY)").fill("12 / 34");
+    await page.getByLabel("CVC").fill("123");
+    await page.getByRole("button", { name: "Save card" }).click();
+    signUpSteps++;
+    await expect(page.locator("[data-disclosure-block]")).toBeVisible();
+    await page.locator('[data-consent="auto-renew"]').check();
+    const express = page.locator('[data-consent="express-start"]');
+    if (await express.count()) await express.check();
+    await page.locator("[data-order-button]").click();
+    signUpSteps++;
+    await expect(page).toHaveURL(/\/account\/subscriptions$/);
+    const row = page.locator("li[data-subscription]").filter({ hasText: tierName });
+    await expect(row.locator("[data-status]")).toHaveAttribute("data-status", "active");
+    await page.context().close();
+  });
+
+  // Logged out, in German (the member's language), on the tier page where signing up is possible.
+  const visitor = await (await browser.newContext({ locale: "de-DE", acceptDownloads: true })).newPage();
+  let cancelSteps = 0;
+  let receivedAt = "";
+  await test.step("logged out: the footer link → the one cancel page → 'Jetzt kündigen'", async () => {
+    await visitor.goto(`/s/inkwell-studio/tiers/${tierId}`);
+    await expect(visitor.getByRole("button", { name: "Sign out" })).toHaveCount(0);
+    const link = visitor.locator("footer a[data-entry=cancel]");
+    await expect(link).toHaveText(de["rights.cancel.link"]);
+    await link.click();
+    cancelSteps++;
+    await expect(visitor).toHaveURL(/\/cancel\?creator=inkwell-studio$/);
+    await expect(visitor.getByRole("heading", { name: de["rights.cancel.title"] })).toBeVisible();
+    await expect(visitor.locator('input[type="password"]')).toHaveCount(0);
+    await visitor.getByLabel(de["rights.cancel.name"]).fill("Mia Mitglied");
+    await visitor.getByLabel(de["rights.cancel.email"]).fill(member);
+    await visitor.getByRole("button", { name: de["rights.cancel.button"] }).click();
+    cancelSteps++;
+    await expect(visitor.getByRole("heading", { name: de["rights.cancel.done.title"] })).toBeVisible();
+    receivedAt = (await visitor.locator("[data-received-at]").getAttribute("datetime"))!;
+    expect(receivedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    await expect(visitor.locator("[data-statement]")).toContainText("Ordentliche Kündigung");
+  });
+
+  await test.step("the declaration downloads as a PDF with date and time", async () => {
+    const [download] = await Promise.all([
+      visitor.waitForEvent("download"),
+      visitor.locator('[data-receipt="pdf"]').click(),
+    ]);
+    const file = await download.path();
+    const { readFile } = await import("node:fs/promises");
+    const bytes = await readFile(file);
+    expect(bytes.subarray(0, 5).toString()).toBe("%PDF-");
+    const text = await visitor.request.get(`${(await visitor.locator('[data-receipt="text"]').getAttribute("href"))!}`);
+    expect(await text.text()).toContain(receivedAt);
+  });
+
+  expect(cancelSteps).toBe(2);
+  expect(cancelSteps).toBeLessThanOrEqual(signUpSteps);
+
+  await test.step("the confirmation email arrives with the declaration, receipt time and end date", async () => {
+    const mail = visitor
+      .getByRole("row")
+      .filter({ hasText: member })
+      .filter({ hasText: "Ihre Kündigung ist eingegangen" })
+      .getByRole("link")
+      .first();
+    await expect(async () => {
+      await visitor.goto("/dev/mail");
+      await expect(mail).toBeVisible({ timeout: 1_000 });
+    }).toPass({ timeout: 45_000 });
+    await mail.click();
+    await expect(visitor.getByText(receivedAt).first()).toBeVisible();
+    await expect(visitor.getByText(/endet am/).first()).toBeVisible();
+  });
+
+  await test.step("an unknown email gets the same page and no email", async () => {
+    const stranger = `nobody-${randomUUID().slice(0, 8)}@example.test`;
+    await visitor.goto(`/s/inkwell-studio/tiers/${tierId}`);
+    await visitor.locator("footer a[data-entry=cancel]").click();
+    await visitor.getByLabel(de["rights.cancel.name"]).fill("Niemand");
+    await visitor.getByLabel(de["rights.cancel.email"]).fill(stranger);
+    await visitor.getByRole("button", { name: de["rights.cancel.button"] }).click();
+    await expect(visitor.getByRole("heading", { name: de["rights.cancel.done.title"] })).toBeVisible();
+    await expect(visitor.getByText(de["rights.cancel.done.body"])).toBeVisible();
+    // Give the mail job the time it took for the real one, then look: nothing to the stranger.
+    await visitor.waitForTimeout(3_000);
+    await visitor.goto("/dev/mail");
+    await expect(visitor.getByRole("row").filter({ hasText: stranger })).toHaveCount(0);
+  });
+
+  let subscriptionId = "";
+  await test.step("the member's account shows the subscription ending at the period end", async () => {
+    const page = await signedIn(browser, member);
+    const row = page.locator("li[data-subscription]").filter({ hasText: tierName });
+    // The Stripe step runs right after the answer (same timing for every declaration): reload until done.
+    await expect(async () => {
+      await page.goto("/account/subscriptions");
+      await expect(row.locator("[data-cancel-at-period-end]")).toBeVisible({ timeout: 1_000 });
+    }).toPass({ timeout: 30_000 });
+    subscriptionId = (await row.getAttribute("data-subscription"))!;
+  });
+
+  await test.step("logged out, within 14 days: the footer's withdrawal function → 'Widerruf bestätigen' → acknowledgment", async () => {
+    await visitor.goto(`/s/inkwell-studio/tiers/${tierId}`);
+    const link = visitor.locator("footer a[data-entry=withdraw]");
+    await expect(link).toHaveText(de["rights.withdraw.link"]);
+    await link.click();
+    await expect(visitor.getByRole("heading", { name: de["rights.withdraw.title"] })).toBeVisible();
+    await visitor.getByLabel(de["rights.withdraw.name"]).fill("Mia Mitglied");
+    await visitor.getByLabel(de["rights.withdraw.order"]).fill(subscriptionId);
+    await visitor.getByLabel(de["rights.withdraw.email"]).fill(member);
+    await visitor.getByRole("button", { name: de["rights.withdraw.button"] }).click();
+    await expect(visitor.getByRole("heading", { name: de["rights.withdraw.done.title"] })).toBeVisible();
+    const withdrawnAt = (await visitor.locator("[data-received-at]").getAttribute("datetime"))!;
+    const mail = visitor
+      .getByRole("row")
+      .filter({ hasText: member })
+      .filter({ hasText: "Ihr Widerruf ist eingegangen" })
+      .getByRole("link")
+      .first();
+    await expect(async () => {
+      await visitor.goto("/dev/mail");
+      await expect(mail).toBeVisible({ timeout: 1_000 });
+    }).toPass({ timeout: 45_000 });
+    await mail.click();
+    await expect(visitor.getByText(withdrawnAt).first()).toBeVisible();
+    await expect(visitor.getByText("Hiermit widerrufe ich meinen Vertrag.").first()).toBeVisible();
+  });
+});
