@@ -11,6 +11,7 @@ import {
   RunRequestSchema,
   WindowSchema,
 } from "@kiln/capacity/schemas";
+import { capacityResponseComponents } from "./capacity-responses";
 
 /** The capacity pool's part of the OpenAPI document (issue 7): its request bodies and paths. */
 
@@ -25,6 +26,7 @@ export function registerCapacitySchemas(registry: z.core.$ZodRegistry<{ id: stri
   registry.add(CapacitySettingsSchema, { id: "CapacitySettingsInput" });
   registry.add(AdjustAllocationSchema.omit({ runId: true }), { id: "CapacityAdjustmentInput" });
   registry.add(MarkBatchSchema.pick({ step: true }), { id: "CapacityBatchStepInput" });
+  for (const [schema, id] of capacityResponseComponents) registry.add(schema, { id });
 }
 
 type Helpers = {
@@ -54,6 +56,7 @@ const period = {
 const array = { type: "array", items: { type: "object" } };
 
 export function capacityPaths({ ref, errors, secured }: Helpers) {
+  const list = (id: string) => ({ type: "array", items: ref(id) });
   return {
     "/coops/{coopSlug}/capacity/factories": {
       get: {
@@ -61,7 +64,7 @@ export function capacityPaths({ ref, errors, secured }: Helpers) {
         summary: "The co-op's factories (co-op admins)",
         security: secured("capacity:read"),
         parameters: [coop],
-        responses: { "200": object("The factories", { factories: array }), ...errors(401, 403, 404) },
+        responses: { "200": object("The factories", { factories: list("CapacityFactory") }), ...errors(401, 403, 404) },
       },
       post: {
         operationId: "createCapacityFactory",
@@ -69,7 +72,7 @@ export function capacityPaths({ ref, errors, secured }: Helpers) {
         security: secured("capacity:write"),
         parameters: [coop],
         requestBody: body(ref("CapacityFactoryInput")),
-        responses: { "201": object("The factory", { factory: { type: "object" } }), ...errors(400, 401, 403, 404) },
+        responses: { "201": object("The factory", { factory: ref("CapacityFactory") }), ...errors(400, 401, 403, 404) },
       },
     },
     "/coops/{coopSlug}/capacity/windows": {
@@ -78,7 +81,7 @@ export function capacityPaths({ ref, errors, secured }: Helpers) {
         summary: "Capacity per factory, capability and production window",
         security: secured("capacity:read"),
         parameters: [coop, period],
-        responses: { "200": object("The windows", { windows: array }), ...errors(400, 401, 403, 404) },
+        responses: { "200": object("The windows", { windows: list("CapacityWindow") }), ...errors(400, 401, 403, 404) },
       },
       put: {
         operationId: "setCapacityWindow",
@@ -95,7 +98,10 @@ export function capacityPaths({ ref, errors, secured }: Helpers) {
         summary: "Every creator's capacity requests (co-op admins)",
         security: secured("capacity:read"),
         parameters: [coop, period],
-        responses: { "200": object("The requests", { requests: array }), ...errors(400, 401, 403, 404) },
+        responses: {
+          "200": object("The requests", { requests: list("CapacityRequest") }),
+          ...errors(400, 401, 403, 404),
+        },
       },
     },
     "/coops/{coopSlug}/capacity/runs": {
@@ -104,7 +110,7 @@ export function capacityPaths({ ref, errors, secured }: Helpers) {
         summary: "Allocation runs, newest first",
         security: secured("capacity:read"),
         parameters: [coop],
-        responses: { "200": object("The runs", { runs: array }), ...errors(401, 403, 404) },
+        responses: { "200": object("The runs", { runs: list("AllocationRunListItem") }), ...errors(401, 403, 404) },
       },
       post: {
         operationId: "runAllocation",
@@ -127,7 +133,7 @@ export function capacityPaths({ ref, errors, secured }: Helpers) {
         summary: "A run with both plans: batches, per-creator outcomes with explanations, utilisation, MIP gap",
         security: secured("capacity:read"),
         parameters: [coop, run],
-        responses: { "200": object("The run", { run: { type: "object" } }), ...errors(401, 403, 404) },
+        responses: { "200": object("The run", { run: ref("AllocationRun") }), ...errors(401, 403, 404) },
       },
     },
     "/coops/{coopSlug}/capacity/runs/{runId}/lock": {
@@ -204,7 +210,10 @@ export function capacityPaths({ ref, errors, secured }: Helpers) {
           "Per factory and creator, over shipped batches: on-time rate, mean and variance of the lead time, delay vs promised, delta vs offshore",
         security: secured("capacity:read"),
         parameters: [coop],
-        responses: { "200": object("The report", { leadTimes: { type: "object" } }), ...errors(401, 403, 404) },
+        responses: {
+          "200": object("The report", { leadTimes: ref("CapacityLeadTimeReport") }),
+          ...errors(401, 403, 404),
+        },
       },
     },
     "/coops/{coopSlug}/capacity/flags": {
@@ -231,7 +240,7 @@ export function capacityPaths({ ref, errors, secured }: Helpers) {
         summary: "A factory operator's locked batches, with progress and re-planning flags",
         security: secured("capacity:read"),
         parameters: [factory],
-        responses: { "200": object("The batches", { work: array }), ...errors(401, 403, 404) },
+        responses: { "200": object("The batches", { work: list("FactoryWorkItem") }), ...errors(401, 403, 404) },
       },
     },
     "/factories/{factoryId}/work/{allocationId}": {
@@ -250,7 +259,10 @@ export function capacityPaths({ ref, errors, secured }: Helpers) {
         summary: "The creator's own capacity requests",
         security: secured("capacity:read"),
         parameters: [creator, period],
-        responses: { "200": object("The requests", { requests: array }), ...errors(400, 401, 403, 404) },
+        responses: {
+          "200": object("The requests", { requests: list("CapacityRequest") }),
+          ...errors(400, 401, 403, 404),
+        },
       },
       post: {
         operationId: "createCapacityRequest",
@@ -258,7 +270,7 @@ export function capacityPaths({ ref, errors, secured }: Helpers) {
         security: secured("capacity:write"),
         parameters: [creator],
         requestBody: body(ref("CapacityRequestInput")),
-        responses: { "201": object("The request", { request: { type: "object" } }), ...errors(400, 401, 403, 404) },
+        responses: { "201": object("The request", { request: ref("CapacityRequest") }), ...errors(400, 401, 403, 404) },
       },
     },
     "/creators/{creatorSlug}/capacity/allocations": {
@@ -267,7 +279,10 @@ export function capacityPaths({ ref, errors, secured }: Helpers) {
         summary: "The creator's locked allocations, each with a plain-language explanation",
         security: secured("capacity:read"),
         parameters: [creator],
-        responses: { "200": object("The allocations", { allocations: array }), ...errors(401, 403, 404) },
+        responses: {
+          "200": object("The allocations", { allocations: list("CreatorAllocation") }),
+          ...errors(401, 403, 404),
+        },
       },
     },
   };

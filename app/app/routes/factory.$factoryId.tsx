@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, useActionData, useLoaderData } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { currentPeriod, listFactoryWork, listWindows, markBatch, MarkBatchSchema } from "@kiln/capacity";
 import { requireFactoryOperator, submitIntent } from "../capacity.server";
 import { FormErrors, type FormResult } from "../components/capacity";
@@ -50,6 +50,9 @@ export default function FactoryHome() {
       <section className="card" aria-labelledby="work-title">
         <h1>{t("factory.title", { name: factory.name })}</h1>
         <p className="muted">{t("studio.coop", { coop: coop.name })}</p>
+        <p>
+          <Link to={`/factory/${factory.id}/orders`}>{t("orders.link")}</Link>
+        </p>
         <h2 id="work-title">{t("capacity.work")}</h2>
         {work.length > 0 ? (
           <p>

@@ -4,6 +4,7 @@ import { AppError } from "@kiln/core";
 import { withSystem, type TenantContext } from "@kiln/db";
 import { getTestRuntime, type TestRuntime } from "../../../tests/setup/runtime";
 import { assignRole, createCoopWithPeople, createCreator, createUser } from "../../seed/src/factories";
+import { createDrop, createProduct } from "../../drops/src/index";
 import {
   createCapacityRequest,
   createFactory,
@@ -138,6 +139,13 @@ describe("lead-time report", () => {
         [1, 8],
       ]),
     );
+    // Promised vs actual per batch, newest shipment first.
+    expect(
+      report.batches.map((b) => [b.units, b.promisedShipBy, b.shippedOn, b.promisedDays, b.actualDays, b.lateDays]),
+    ).toEqual([
+      [30, "2026-12-05", "2026-12-08", 5, 8, 3],
+      [60, "2026-12-05", "2026-12-04", 5, 4, -1],
+    ]);
 
     await setCapacitySettings(rt, admin, { offshoreLeadTimeDays: 30 });
     const again = await getLeadTimeReport(rt, admin);
@@ -280,5 +288,142 @@ describe("allocation runs as background jobs", () => {
       getAllocationJob(rt, { userId: other.admin.id, coopId: other.coop.id, role: "coop_admin" }, queued.jobId),
     ).rejects.toBeInstanceOf(AppError);
     expect(people.coop.id).not.toBe(other.coop.id);
+  });
+});
+
+describe("products declare their capability and units per item", () => {
+  it("accepts a capability of the co-op's pool and whole positive units; refuses anything else and writes nothing", async () => {
+    const rt = await getTestRuntime("2026-11-20T10:00:00.000Z");
+    const { a, admin, people } = await lockedPool(rt);
+    const product = (over: Record<string, unknown>) => ({
+      title: "Tote",
+      priceMinor: 2500,
+      currency: "EUR",
+      capability: "screenprint",
+      capacityUnitsPerItem: 2,
+      sku: `TOTE-${Math.random().toString(36).slice(2, 8)}`,
+      ...over,
+    });
+    const made = await createProduct(rt, a, product({}));
+    expect(made).toMatchObject({ capability: "screenprint", capacityUnitsPerItem: 2 });
+    const fieldsOf = (promise: Promise<unknown>): Promise<unknown[] | null> =>
+      promise.then(
+        () => null,
+        (error: unknown) => {
+          if (error instanceof AppError) return [error.code, error.message, error.fields];
+          throw error;
+        },
+      );
+    // No factory of this co-op embroiders (another co-op's factory does not count).
+    const other = await createCoopWithPeople(rt);
+    await updateFactory(rt, { userId: other.admin.id, coopId: other.coop.id, role: "coop_admin" }, other.factory.id, {
+      name: "Elsewhere",
+      location: "Bremen",
+      capabilities: "embroidery",
+      leadTimeDays: 3,
+      costPerUnitCents: 10,
+      isActive: true,
+    });
+    expect(await fieldsOf(createProduct(rt, a, product({ capability: "embroidery" })))).toEqual([
+      "BAD_INPUT",
+      "No factory of the co-op has this capability",
+      { capability: ["No factory of the co-op has this capability"] },
+    ]);
+    for (const units of [0, -1, 1.5])
+      expect((await fieldsOf(createProduct(rt, a, product({ capacityUnitsPerItem: units }))))?.[0]).toBe("BAD_INPUT");
+    const rows = await withSystem(rt, "test", (tx) =>
+      tx.execute<{ n: number }>(sql`select count(*)::int as n from products where coop_id = ${people.coop.id}`),
+    );
+    expect(rows[0]!.n).toBe(1);
+    // A paused factory's capability still counts (the pool may resume it); a new factory's at once.
+    await setFactoryActive(rt, admin, { factoryId: people.factory.id, isActive: false });
+    await createFactory(rt, admin, {
+      name: "Emboss",
+      location: "Leipzig",
+      capabilities: "emboss",
+      leadTimeDays: 3,
+      costPerUnitCents: 10,
+      isActive: true,
+    });
+    await expect(createProduct(rt, a, product({ capability: "screenprint" }))).resolves.toBeTruthy();
+    await expect(
+      createProduct(rt, a, product({ capability: "emboss", capacityUnitsPerItem: 1 })),
+    ).resolves.toBeTruthy();
+  });
+});
+
+describe("drops follow their allocation's ship-by date", () => {
+  it("revises a drop's ship-by when capacity changes after locking, and back when it returns", async () => {
+    const rt = await getTestRuntime("2026-11-20T10:00:00.000Z");
+    const { admin, a, b, f1, f2, runId, people } = await lockedPool(rt);
+    await lockAllocationRun(rt, admin, { runId, method: "optimal" });
+    const hoodie = await createProduct(rt, a, {
+      title: "Hoodie",
+      priceMinor: 5900,
+      currency: "EUR",
+      capability: "screenprint",
+      capacityUnitsPerItem: 2,
+      sku: "HOOD-1",
+    });
+    const drop = await createDrop(rt, a, {
+      productId: hoodie.id,
+      title: "Winter hoodies",
+      quantity: 10,
+      period: "2026-W49",
+      opensAt: new Date("2026-11-25T10:00:00Z"),
+    });
+    expect(drop.shipBy).toBe("2026-12-05"); // W49 starts 2026-11-30, F1's lead time 5 days
+    const shipByOf = async (id: string) =>
+      (
+        await withSystem(rt, "test", (tx) =>
+          tx.execute<{ ship_by: string }>(sql`select ship_by::text as ship_by from drops where id = ${id}`),
+        )
+      )[0]!.ship_by;
+    const revisions = () =>
+      withSystem(rt, "test", (tx) =>
+        tx.execute<{ data: { from: string; to: string } }>(
+          sql`select data from audit_log
+              where action = 'capacity.drop.ship_by_revised' and subject_id = ${drop.id} order by seq`,
+        ),
+      );
+
+    // Cutting B's share only (70 left) leaves A's batch, and so the drop, on time.
+    await setWindow(rt, admin, { factoryId: f1.id, capability: "screenprint", period: "2026-W49", units: 70 });
+    expect(await shipByOf(drop.id)).toBe("2026-12-05");
+    // Cut to 50: A's 60 no longer fit; F2's W50 takes them: 2026-12-07 + 10 days.
+    await setWindow(rt, admin, { factoryId: f1.id, capability: "screenprint", period: "2026-W49", units: 50 });
+    expect(await shipByOf(drop.id)).toBe("2026-12-17");
+    expect((await listCreatorAllocations(rt, a))[0]!.batches[0]).toMatchObject({
+      flagReason: "window_reduced",
+      revisedShipBy: "2026-12-17",
+    });
+    // Capacity returns: the drop's date returns too.
+    await setWindow(rt, admin, { factoryId: f1.id, capability: "screenprint", period: "2026-W49", units: 100 });
+    expect(await shipByOf(drop.id)).toBe("2026-12-05");
+    // The factory fails: the date moves again; B (no drop) is untouched.
+    await setFactoryActive(rt, admin, { factoryId: f1.id, isActive: false });
+    expect(await shipByOf(drop.id)).toBe("2026-12-17");
+    expect((await revisions()).map((r) => [r.data.from, r.data.to])).toEqual([
+      ["2026-12-05", "2026-12-17"],
+      ["2026-12-17", "2026-12-05"],
+      ["2026-12-05", "2026-12-17"],
+    ]);
+    // B has no drop: nothing else was revised.
+    const all = await withSystem(rt, "test", (tx) =>
+      tx.execute<{ n: number }>(
+        sql`select count(*)::int as n from audit_log where coop_id = ${people.coop.id} and action = 'capacity.drop.ship_by_revised'`,
+      ),
+    );
+    expect(all[0]!.n).toBe(3);
+    expect(b.creatorId).not.toBe(a.creatorId);
+
+    // The admin re-plans: F2 opens W49, the window is run again without F1 and locked; the drop
+    // follows the new plan's batch (F2 in W49: 2026-11-30 + 10 days) and the flags are gone.
+    await setWindow(rt, admin, { factoryId: f2.id, capability: "screenprint", period: "2026-W49", units: 100 });
+    const again = await runAllocation(rt, admin, { period: "2026-W49", allowBackup: false });
+    await lockAllocationRun(rt, admin, { runId: again.runId, method: "fair" });
+    expect(await listFlaggedAllocations(rt, admin)).toEqual([]);
+    expect(await shipByOf(drop.id)).toBe("2026-12-10");
+    expect((await revisions()).at(-1)!.data).toMatchObject({ from: "2026-12-17", to: "2026-12-10" });
   });
 });

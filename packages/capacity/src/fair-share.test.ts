@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { explainPlan, renderExplanation } from "./explain";
 import { fairShare, waterFill, wholeUnits } from "./fair-share";
-import { checkPlan, totalsOf, type AllocationInstance, type RequestInput } from "./instance";
+import { byFixedOrder, checkPlan, totalsOf, type AllocationInstance, type RequestInput } from "./instance";
 import { randomInstance } from "./random-instance";
 
 const factory = (id: string, extra: Partial<AllocationInstance["factories"][number]> = {}) => ({
@@ -168,6 +168,26 @@ describe("eligibility and backup", () => {
     expect(Object.fromEntries(totalsOf(withBackup.batches))).toEqual({ any: 150, late: 50 });
     expect(checkPlan({ ...i, allowBackup: true }, withBackup.batches)).toEqual([]);
   });
+
+  it("places a request at its preferred factory first, then cheaper ones", () => {
+    const i = instance({
+      factories: [factory("f1", { costPerUnitCents: 100 }), factory("f2", { costPerUnitCents: 900 })],
+      requests: [request("pref", 60, { preferredFactoryIds: ["f2"] }), request("plain", 60)],
+    });
+    const batches = fairShare(i).batches.map((b) => [b.requestId, b.factoryId, b.units]);
+    // pref: all 50 of the dearer f2 it prefers, the rest at f1; plain: cheaper f1.
+    expect(batches.sort()).toEqual([
+      ["plain", "f1", 60],
+      ["pref", "f1", 10],
+      ["pref", "f2", 50],
+    ]);
+    const noPreference = fairShare({ ...i, requests: [request("pref", 60), request("plain", 60)] });
+    expect(noPreference.batches.map((b) => [b.requestId, b.factoryId, b.units]).sort()).toEqual([
+      ["plain", "f1", 40],
+      ["plain", "f2", 20],
+      ["pref", "f1", 60],
+    ]);
+  });
 });
 
 describe("properties over seeded random instances", () => {
@@ -207,6 +227,52 @@ describe("properties over seeded random instances", () => {
         expect(level(r.id)).toBeGreaterThanOrEqual(level(o.id) - 1 / r.weight - 1 / o.weight - 1e-9);
     }
   });
+
+  it.each(seeds.slice(0, 30))(
+    "seed %i: the drops follow the documented rule, in order, and the rest is water-filled max-min fair",
+    (seed) => {
+      const base = randomInstance(seed + 500, {
+        creators: 14,
+        factories: 1,
+        capabilities: ["screenprint"],
+        maxMinBatch: 90,
+        weights: true,
+      });
+      const capacity = 250;
+      const i: AllocationInstance = {
+        ...base,
+        factories: [factory("f1")],
+        windows: [{ factoryId: "f1", capability: "screenprint", units: capacity }],
+      };
+      const plan = fairShare(i);
+      // Replay the rule forward: water-fill; among the requests below their minimum batch, the one with the
+      // largest minimum per unit of weight goes (ties: later submitted, then larger id); repeat.
+      let active = [...i.requests];
+      const expectedDrops: string[] = [];
+      for (;;) {
+        const shares = waterFill(
+          active.map((r) => ({ demand: r.units, weight: r.weight })),
+          capacity,
+        );
+        const below = active.filter((r, k) => shares[k]! < r.minBatch - 1e-9);
+        if (below.length === 0) {
+          // Kept requests: their water-filled share in whole units (±1 for rounding), never below the minimum.
+          const got = totalsOf(plan.batches);
+          active.forEach((r, k) => {
+            expect(Math.abs((got.get(r.id) ?? 0) - shares[k]!)).toBeLessThan(1 + 1e-9);
+            expect(got.get(r.id) ?? 0).toBeGreaterThanOrEqual(r.minBatch);
+          });
+          break;
+        }
+        const victim = [...below].sort(
+          (a, b) => b.minBatch / b.weight - a.minBatch / a.weight || byFixedOrder(b, a),
+        )[0]!;
+        expectedDrops.push(victim.id);
+        active = active.filter((r) => r !== victim);
+      }
+      expect(plan.dropped).toEqual(expectedDrops);
+    },
+  );
 
   it.each(seeds.slice(0, 30))(
     "seed %i: every dropped request could not reach its minimum when it was dropped",

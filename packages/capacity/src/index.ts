@@ -59,6 +59,8 @@ export {
   type FactoryWorkItem,
 } from "./allocations";
 export { loadRawHighs } from "./raw-highs";
+export { assertProductCapacity } from "./products";
+export { reviseDropShipBy, type RevisedDrop } from "./drop-dates";
 export {
   leadTimeStats,
   getLeadTimeReport,
@@ -68,6 +70,8 @@ export {
   type LeadTimeSample,
   type LeadTimeStats,
   type LeadTimeReport,
+  type LeadTimeBatch,
+  LEAD_TIME_BATCHES,
 } from "./lead-times";
 export { listFlaggedAllocations, type FlaggedAllocation, type FlagReason } from "./replan";
 export { runLockedEmail } from "./notify";

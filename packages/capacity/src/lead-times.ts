@@ -2,7 +2,7 @@ import { and, asc, eq, gt, isNotNull, sql } from "drizzle-orm";
 import { appendAudit } from "@kiln/audit";
 import { AppError } from "@kiln/core";
 import { schema, withTenant, type Runtime, type TenantContext, type Tx } from "@kiln/db";
-import { localDate, periodStart } from "./periods";
+import { addDays, localDate, periodStart } from "./periods";
 import { coopTimezone, requireAdmin } from "./pool";
 import { CapacitySettingsSchema, type CapacitySettingsFields } from "./schemas";
 import { parseInput } from "./validate";
@@ -52,13 +52,34 @@ export interface LeadTimeStats {
   deltaVsOffshoreDays: number;
 }
 
+/** One shipped batch: promised vs actual. */
+export interface LeadTimeBatch {
+  allocationId: string;
+  factoryName: string;
+  creatorName: string;
+  period: string;
+  units: number;
+  /** Window start + the factory's standard lead time. */
+  promisedShipBy: string;
+  shippedOn: string;
+  promisedDays: number;
+  actualDays: number;
+  /** actual − promised (positive: late). */
+  lateDays: number;
+}
+
 export interface LeadTimeReport {
   offshoreLeadTimeDays: number;
   /** Whether the co-op set the baseline (else DEFAULT_OFFSHORE_LEAD_TIME_DAYS). */
   isDefaultBaseline: boolean;
   factories: LeadTimeStats[];
   creators: LeadTimeStats[];
+  /** The latest shipped batches (newest shipment first, at most LEAD_TIME_BATCHES). */
+  batches: LeadTimeBatch[];
 }
+
+/** How many shipped batches the report lists one by one. */
+export const LEAD_TIME_BATCHES = 50;
 
 const DAY = 86_400_000;
 const daysBetween = (from: string, to: string) =>
@@ -120,6 +141,8 @@ export async function getLeadTimeReport(rt: Runtime, ctx: TenantContext): Promis
     const timezone = await coopTimezone(tx, scope.coopId);
     const rows = await tx
       .select({
+        allocationId: schema.allocations.id,
+        units: schema.allocations.units,
         factoryId: schema.allocations.factoryId,
         factoryName: schema.factories.name,
         creatorId: schema.allocations.creatorId,
@@ -140,15 +163,35 @@ export async function getLeadTimeReport(rt: Runtime, ctx: TenantContext): Promis
         ),
       )
       .orderBy(asc(schema.allocations.id));
-    const samples: LeadTimeSample[] = rows.map(({ period, shippedAt, ...r }) => ({
+    const samples = rows.map(({ period, shippedAt, ...r }) => ({
       ...r,
+      period,
       windowStart: periodStart(period),
       shippedOn: localDate(shippedAt!, timezone),
     }));
+    const batches: LeadTimeBatch[] = samples
+      .map((s) => {
+        const actualDays = daysBetween(s.windowStart, s.shippedOn);
+        return {
+          allocationId: s.allocationId,
+          factoryName: s.factoryName,
+          creatorName: s.creatorName,
+          period: s.period,
+          units: s.units,
+          promisedShipBy: addDays(s.windowStart, s.promisedDays),
+          shippedOn: s.shippedOn,
+          promisedDays: s.promisedDays,
+          actualDays,
+          lateDays: actualDays - s.promisedDays,
+        };
+      })
+      .sort((a, b) => b.shippedOn.localeCompare(a.shippedOn) || a.allocationId.localeCompare(b.allocationId))
+      .slice(0, LEAD_TIME_BATCHES);
     return {
       ...baseline,
       factories: leadTimeStats(samples, baseline.offshoreLeadTimeDays, "factory"),
       creators: leadTimeStats(samples, baseline.offshoreLeadTimeDays, "creator"),
+      batches,
     };
   });
 }

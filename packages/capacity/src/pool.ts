@@ -3,6 +3,7 @@ import { appendAudit } from "@kiln/audit";
 import { AppError } from "@kiln/core";
 import { schema, withTenant, type Runtime, type TenantContext, type Tx } from "@kiln/db";
 import { isPastPeriod, periodsOfQuarter } from "./periods";
+import { reviseDropShipBy } from "./drop-dates";
 import { auditFlags, reflagFactory, reflagWindow } from "./replan";
 import {
   CreatorWeightSchema,
@@ -116,6 +117,7 @@ export async function updateFactory(
       isActive: row.isActive,
     });
     await auditFlags(tx, rt.clock.now(), scope, flagged);
+    await reviseDropShipBy(tx, rt.clock.now(), scope);
     return row;
   });
 }
@@ -147,6 +149,7 @@ export async function setFactoryActive(
       isActive: value.isActive,
     });
     await auditFlags(tx, rt.clock.now(), scope, flagged);
+    await reviseDropShipBy(tx, rt.clock.now(), scope);
   });
 }
 
@@ -200,6 +203,7 @@ export async function setWindow(rt: Runtime, ctx: TenantContext, input: WindowFi
       data: { capability: value.capability, period: value.period, units: value.units },
     });
     await auditFlags(tx, rt.clock.now(), scope, await reflagWindow(tx, rt.clock.now(), scope.coopId, value));
+    await reviseDropShipBy(tx, rt.clock.now(), scope, { periods: [value.period] });
   });
 }
 
@@ -240,6 +244,7 @@ export async function setQuarterWindows(
     let flagged = 0;
     for (const period of periods) flagged += await reflagWindow(tx, rt.clock.now(), scope.coopId, { ...value, period });
     await auditFlags(tx, rt.clock.now(), scope, flagged);
+    await reviseDropShipBy(tx, rt.clock.now(), scope, { periods });
     return { periods };
   });
 }

@@ -12,6 +12,7 @@ import {
 import { fairShare } from "./fair-share";
 import { checkPlan, type AllocationInstance, type Batch, type Method, type Plan, type SolverReport } from "./instance";
 import { optimalPlan, type OptimalOptions } from "./optimal";
+import { reviseDropShipBy } from "./drop-dates";
 import { queueRunLockedEmails } from "./notify";
 import { isPastPeriod, periodStart } from "./periods";
 import { coopTimezone, requireAdmin } from "./pool";
@@ -406,6 +407,8 @@ export async function lockAllocationRun(
         superseded: previous.map((p) => p.id),
       },
     });
+    // Drops made from the window's allocations follow the newly locked plan's dates.
+    await reviseDropShipBy(tx, rt.clock.now(), scope, { periods: [run.period] });
     const emailsQueued = await queueRunLockedEmails(tx, {
       coopId: scope.coopId,
       runId: run.id,
