@@ -27,6 +27,8 @@ export const API_SCOPES = [
   "compliance:write",
   "capacity:read",
   "capacity:write",
+  "drops:read",
+  "drops:write",
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 

@@ -11,6 +11,8 @@ export const ERROR_STATUS = {
   GONE: 410,
   RATE_LIMITED: 429,
   SOLD_OUT: 409,
+  /** A drop before it opens (or after it closed) for this member. */
+  NOT_OPEN: 409,
   LIMIT_EXCEEDED: 409,
   NOT_ENTITLED: 403,
 } as const;

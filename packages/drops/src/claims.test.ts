@@ -1,7 +1,10 @@
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { isAppError } from "@kiln/core";
-import { openDatabase, withSystem, withTenant, type Runtime } from "@kiln/db";
+import { openDatabase, TestClock, withSystem, withTenant, type Runtime } from "@kiln/db";
 import { databaseMode, databaseUrl, getTestRuntime } from "../../../tests/setup/runtime";
 import {
   cancelClaim,
@@ -65,13 +68,26 @@ async function claimRows(dropId: string) {
   );
 }
 
+interface StormSize {
+  members: number;
+  units: number;
+  keysPerMember: number;
+  bucketCount: number;
+}
+const SMALL: StormSize = { members: 50, units: 50, keysPerMember: 4, bucketCount: 4 };
+
 /**
- * 200 claims from 50 members (4 each, limit 2) plus 40 retries of earlier keys, on 50 units in 4
- * buckets. `concurrency` claims run at once; the embedded server has one connection, so there this
- * proves serial correctness only — the PostgreSQL server run is the concurrency proof.
+ * `keysPerMember` claims from each member (limit 2) plus retries of every fifth key, on `units` units
+ * in buckets (SMALL: 200 claims + 40 retries on 50 units). `concurrency` claims run at once; the
+ * embedded server has one connection, so there this proves serial correctness only — the PostgreSQL
+ * server run is the concurrency proof.
  */
-async function storm(runtime: Runtime, concurrency: number) {
-  const { drop } = await openDrop(runtime, { quantity: 50, perMemberLimit: 2, bucketCount: 4 });
+async function storm(runtime: Runtime, concurrency: number, size: StormSize = SMALL) {
+  const { drop } = await openDrop(runtime, {
+    quantity: size.units,
+    perMemberLimit: 2,
+    bucketCount: size.bucketCount,
+  });
   const shopLike = await withSystem(runtime, "test", async (tx) => {
     const [row] = await tx.execute<{ coop_id: string; creator_id: string }>(
       sql`select coop_id, creator_id from drops where id = ${drop.id}`,
@@ -79,8 +95,9 @@ async function storm(runtime: Runtime, concurrency: number) {
     return { coop: { id: row!.coop_id }, creator: { id: row!.creator_id } };
   });
   const members: MemberContext[] = [];
-  for (let i = 0; i < 50; i++) members.push(await createMember(runtime, shopLike));
-  const requests = members.flatMap((m, i) => [0, 1, 2, 3].map((k) => ({ member: m, key: `storm-${i}-${k}` })));
+  for (let i = 0; i < size.members; i++) members.push(await createMember(runtime, shopLike));
+  const keys = Array.from({ length: size.keysPerMember }, (_, k) => k);
+  const requests = members.flatMap((m, i) => keys.map((k) => ({ member: m, key: `storm-${i}-${k}` })));
   const retries = requests.filter((_, i) => i % 5 === 0).map((r) => ({ ...r, retry: true }));
   const all = [...requests, ...retries].sort(() => Math.random() - 0.5);
   const results: { member: MemberContext; key: string; outcome: Claim | string }[] = [];
@@ -104,11 +121,12 @@ async function storm(runtime: Runtime, concurrency: number) {
   return { drop, members, results };
 }
 
-async function checkStorm(runtime: Runtime, concurrency: number) {
-  const { drop, results } = await storm(runtime, concurrency);
+async function checkStorm(runtime: Runtime, concurrency: number, size: StormSize = SMALL) {
+  const { drop, results } = await storm(runtime, concurrency, size);
+  expect(results).toHaveLength(size.members * size.keysPerMember * 1.2);
   const claims = await claimRows(drop.id);
   // Exactly the stock, never more.
-  expect(claims.reduce((s, c) => s + c.quantity, 0)).toBe(50);
+  expect(claims.reduce((s, c) => s + c.quantity, 0)).toBe(size.units);
   expect(claims.every((c) => c.status === "reserved")).toBe(true);
   expect(await getRemaining(runtime, drop.id)).toBe(0);
   // No member above the limit, and each member's counter matches their claims.
@@ -131,6 +149,13 @@ async function checkStorm(runtime: Runtime, concurrency: number) {
   expect(new Set(wins.map((w) => (w.outcome as Claim).id)).size).toBe(claims.length);
 }
 
+const WORKER_APP = "kiln-claim-worker-test";
+const withApplicationName = (url: string, name: string) => {
+  const u = new URL(url);
+  u.searchParams.set("application_name", name);
+  return u.toString();
+};
+
 describe("claiming a drop", () => {
   const serverRuns = databaseMode() === "server";
   let wide: Runtime | undefined;
@@ -150,6 +175,111 @@ describe("claiming a drop", () => {
   it("never oversells the same storm run one claim at a time (embedded: serial correctness only)", async () => {
     await checkStorm(rt, 1);
   }, 60_000);
+
+  // Issue 8 acceptance: thousands of concurrent claims from hundreds of members on 100 units, limit 2.
+  const ACCEPTANCE: StormSize = { members: 300, units: 100, keysPerMember: 8, bucketCount: 8 };
+
+  it.runIf(serverRuns)(
+    "acceptance: 2,880 claims at once (2,400 + 480 retries) from 300 members on 100 units → exactly 100 reserved, none above 2 (PostgreSQL server)",
+    async () => {
+      wide ??= { database: await openDatabase({ databaseUrl: databaseUrl(), max: 16 }), clock: rt.clock };
+      // Every claim is started at once; the 16-connection pool queues them as the app's would.
+      await checkStorm(wide, 2_880, ACCEPTANCE);
+    },
+    120_000,
+  );
+
+  it.runIf(!serverRuns)(
+    "acceptance storm one claim at a time — the embedded database has one connection, so this proves serial correctness only; the concurrency proof is the PostgreSQL server run",
+    async () => {
+      await checkStorm(rt, 1, ACCEPTANCE);
+    },
+    120_000,
+  );
+
+  it.runIf(serverRuns)(
+    "a claim worker killed with SIGKILL mid-storm loses no unit: held + remaining = 100, and expiry returns every held one (PostgreSQL server)",
+    async () => {
+      const { drop, shop } = await openDrop(rt, { quantity: 100, perMemberLimit: 2, bucketCount: 8 });
+      const members: MemberContext[] = [];
+      for (let i = 0; i < 200; i++) members.push(await createMember(rt, shop));
+      const worker = spawn(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          fileURLToPath(new URL("./testing-claim-worker.ts", import.meta.url)),
+          JSON.stringify({
+            // Named, so the test can wait for the server to finish the dead worker's backends.
+            databaseUrl: withApplicationName(databaseUrl()!, WORKER_APP),
+            dropId: drop.id,
+            memberUserIds: members.map((m) => m.userId),
+            now: rt.clock.now().toISOString(),
+            concurrency: 16,
+          }),
+        ],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        worker.on("exit", (_code, signal) => resolve(signal)),
+      );
+      let reservedSeen = 0;
+      let finished = false;
+      for await (const line of createInterface({ input: worker.stdout })) {
+        if (line.startsWith("reserved ")) reservedSeen++;
+        if (line === "done") finished = true;
+        // Mid-way: a third of the stock is held and up to 16 claim transactions are in flight.
+        if (reservedSeen === 30) {
+          worker.kill("SIGKILL");
+          break;
+        }
+      }
+      expect(finished).toBe(false);
+      expect(await exited).toBe("SIGKILL");
+      // A COMMIT the worker sent just before it died may still be running on the server: wait until
+      // every backend of the dead worker has ended before counting.
+      for (let i = 0; ; i++) {
+        const [row] = await withSystem(rt, "test", (tx) =>
+          tx.execute<{ n: number }>(
+            sql`select count(*)::int as n from pg_stat_activity where application_name = ${WORKER_APP}`,
+          ),
+        );
+        if (row!.n === 0) break;
+        if (i > 200) throw new Error(`${row!.n} backend(s) of the killed worker are still running`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      // The dead worker's open transactions rolled back with its connections: every unit is either
+      // held by a committed claim or still in stock, and every counter matches the held claims.
+      const { held, remaining, counted } = await withSystem(rt, "test", async (tx) => {
+        const [row] = await tx.execute<{ held: number; remaining: number; counted: number }>(sql`
+          select
+            (select coalesce(sum(quantity), 0)::int from drop_claims where drop_id = ${drop.id} and status = 'reserved') as held,
+            (select coalesce(sum(remaining), 0)::int from drop_stock where drop_id = ${drop.id}) as remaining,
+            (select coalesce(sum(taken), 0)::int from drop_member_counters where drop_id = ${drop.id}) as counted`);
+        return row!;
+      });
+      expect(held).toBeGreaterThanOrEqual(30);
+      expect(held).toBeLessThan(100);
+      expect(held + remaining).toBe(100);
+      expect(counted).toBe(held);
+      // Nobody confirms: the holds expire and the sweeper returns every held unit.
+      // (A clock of its own: the file's clock stays put for the tests after this one.)
+      const later: Runtime = {
+        database: rt.database,
+        clock: new TestClock(new Date(rt.clock.now().getTime() + 11 * MINUTE)),
+      };
+      const expired = await expireHolds(later, { dropIds: [drop.id] });
+      expect(expired.units).toBe(held);
+      expect(await getRemaining(rt, drop.id)).toBe(100);
+      const [left] = await withSystem(rt, "test", (tx) =>
+        tx.execute<{ taken: number }>(
+          sql`select coalesce(sum(taken), 0)::int as taken from drop_member_counters where drop_id = ${drop.id}`,
+        ),
+      );
+      expect(left!.taken).toBe(0);
+    },
+    120_000,
+  );
 
   it("returns the same claim for a retry with the same key and refuses a reused key for another claim", async () => {
     const { drop, shop } = await openDrop(rt, { quantity: 5, perMemberLimit: 3 });

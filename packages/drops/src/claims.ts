@@ -1,15 +1,19 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
-import { DEFAULT_GRACE_DAYS, isEntitled } from "@kiln/billing";
+import { and, eq, sql } from "drizzle-orm";
 import { AppError } from "@kiln/core";
 import { schema, withSystem, type Runtime, type Tx } from "@kiln/db";
+import { consumeAdmission, recordAdmissionClaim } from "./admission";
+import { checkGate, entitledTiers } from "./gate";
+import { lifetimeLimitsOf, releaseLifetime, takeLifetime } from "./lifetime";
 import { ClaimSchema, type ClaimInput } from "./schemas";
+import { clearSoldOut, isKnownSoldOut, markSoldOut } from "./soldout";
 import { parseInput } from "./validate";
 
 /**
  * The claim path (DESIGN.md §4 "Claim"). A member takes stock from a creator's drop, which is another
  * tenant's row: every step runs in the system context, in one short transaction, and checks the member
  * explicitly. Locks are always taken in the same order — claim row, then per-member counters, then
- * stock buckets (each group sorted) — so claims, cancellations and expiry cannot deadlock each other.
+ * lifetime counters (lifetime.ts), then stock buckets (each group sorted) — so claims, cancellations
+ * and expiry cannot deadlock each other.
  */
 
 export type Claim = typeof schema.dropClaims.$inferSelect;
@@ -27,34 +31,10 @@ export function startBucket(memberUserId: string, bucketCount: number): number {
   return Number.parseInt(memberUserId.replaceAll("-", "").slice(0, 8), 16) % bucketCount;
 }
 
-/** The tiers among `tierIds` the member is entitled to now (billing's rule, read in this transaction). */
-async function entitledTiers(tx: Tx, memberUserId: string, tierIds: string[], now: Date): Promise<Set<string>> {
-  if (!tierIds.length) return new Set();
-  const rows = await tx
-    .select({ sub: schema.subscriptions, graceDays: schema.billingSettings.graceDays })
-    .from(schema.subscriptions)
-    .leftJoin(schema.billingSettings, eq(schema.billingSettings.coopId, schema.subscriptions.coopId))
-    .where(and(eq(schema.subscriptions.memberUserId, memberUserId), inArray(schema.subscriptions.tierId, tierIds)));
-  return new Set(
-    rows.filter((r) => isEntitled(r.sub, now, r.graceDays ?? DEFAULT_GRACE_DAYS)).map((r) => r.sub.tierId),
-  );
-}
-
 type DropRow = typeof schema.drops.$inferSelect;
 
-/** The gate: open/closed by the clock, early access for its tiers, membership of an allowed tier. */
-function checkGate(drop: DropRow, entitled: Set<string>, now: Date): void {
-  if (drop.closesAt && drop.closesAt <= now) throw new AppError("CONFLICT", "This drop has closed");
-  const isEarly = drop.earlyAccessTierIds.some((t) => entitled.has(t));
-  const isAllowed = drop.tierIds.length === 0 || isEarly || drop.tierIds.some((t) => entitled.has(t));
-  if (drop.opensAt <= now) {
-    if (!isAllowed) throw new AppError("NOT_ENTITLED", "This drop is for members of another tier");
-    return;
-  }
-  if (drop.earlyAccessAt && drop.earlyAccessAt <= now && isEarly) return;
-  if (!isAllowed) throw new AppError("NOT_ENTITLED", "This drop is for members of another tier");
-  throw new AppError("CONFLICT", "This drop is not open yet");
-}
+// The gate (tiers by rank, early access, NOT_OPEN / NOT_ENTITLED) lives in gate.ts.
+export { checkGate, entitledTiers } from "./gate";
 
 /** Takes q units from the drop's buckets; SOLD_OUT (and the transaction rolls back) if fewer remain. */
 async function takeStock(tx: Tx, drop: DropRow, memberUserId: string, q: number): Promise<Record<string, number>> {
@@ -75,7 +55,11 @@ async function takeStock(tx: Tx, drop: DropRow, memberUserId: string, q: number)
       .returning({ bucket: schema.dropStock.bucket });
     if (hit) return { [String(bucket)]: q };
   }
-  if (q === 1) throw new AppError("SOLD_OUT", "Sold out");
+  if (q === 1) {
+    // Every bucket was empty: a hot drop answers the next claims from memory (soldout.ts).
+    if (drop.isHot) markSoldOut(drop.id);
+    throw new AppError("SOLD_OUT", "Sold out");
+  }
   // No single bucket holds q: gather from several, locked in bucket order.
   const rows = await tx.execute<{ bucket: number; remaining: number }>(
     sql`select bucket, remaining from drop_stock where drop_id = ${drop.id} and remaining > 0 order by bucket for update`,
@@ -103,11 +87,13 @@ async function findByKey(tx: Tx, memberUserId: string, key: string) {
   return claim;
 }
 
-async function claimInTx(
+export async function claimInTx(
   tx: Tx,
   now: Date,
   memberUserId: string,
   value: { dropId: string; quantity: number; idempotencyKey: string },
+  /** `admissionToken`: required (and consumed) for a hot drop when `requireAdmission` (claimDrop sets it). */
+  admission: { requireAdmission?: boolean; admissionToken?: string } = {},
 ): Promise<Claim> {
   const existing = await findByKey(tx, memberUserId, value.idempotencyKey);
   if (existing) {
@@ -116,9 +102,15 @@ async function claimInTx(
     return existing;
   }
   const [found] = await tx
-    .select({ drop: schema.drops })
+    .select({
+      drop: schema.drops,
+      product: { id: schema.products.id, lifetimeLimit: schema.products.lifetimeLimit },
+      edition: { id: schema.editions.id, lifetimeLimit: schema.editions.lifetimeLimit },
+    })
     .from(schema.drops)
     .innerJoin(schema.creators, eq(schema.creators.id, schema.drops.creatorId))
+    .innerJoin(schema.products, eq(schema.products.id, schema.drops.productId))
+    .leftJoin(schema.editions, eq(schema.editions.id, schema.products.editionId))
     .where(
       and(eq(schema.drops.id, value.dropId), eq(schema.drops.isPublished, true), eq(schema.creators.isPublished, true)),
     );
@@ -126,6 +118,8 @@ async function claimInTx(
   const drop = found.drop;
   const entitled = await entitledTiers(tx, memberUserId, [...drop.tierIds, ...drop.earlyAccessTierIds], now);
   checkGate(drop, entitled, now);
+  const admitted = drop.isHot && admission.requireAdmission;
+  if (admitted) await consumeAdmission(tx, drop, memberUserId, admission.admissionToken, now);
 
   const q = value.quantity;
   if (q > drop.perMemberLimit) throw new AppError("LIMIT_EXCEEDED", `At most ${drop.perMemberLimit} per member`);
@@ -137,6 +131,9 @@ async function claimInTx(
     where drop_member_counters.taken + excluded.taken <= ${drop.perMemberLimit}
     returning taken`);
   if (!counted.length) throw new AppError("LIMIT_EXCEEDED", `At most ${drop.perMemberLimit} per member`);
+  // Lifetime limits of the product and its co-op-wide edition: the same conditional upsert (lifetime.ts).
+  const lifetime = lifetimeLimitsOf(found.product, found.edition);
+  await takeLifetime(tx, drop.coopId, memberUserId, lifetime, q);
 
   const takenFrom = await takeStock(tx, drop, memberUserId, q);
   const [claim] = await tx
@@ -149,25 +146,39 @@ async function claimInTx(
       quantity: q,
       takenFrom,
       idempotencyKey: value.idempotencyKey,
+      lifetimeSubjectIds: lifetime.map((l) => l.subjectId),
       expiresAt: new Date(now.getTime() + drop.holdMinutes * 60_000),
       createdAt: now,
       updatedAt: now,
     })
     .returning();
+  if (admitted) await recordAdmissionClaim(tx, drop.id, memberUserId, claim!.id);
   return claim!;
 }
 
 /**
  * Claims units of a drop for a member: a `reserved` claim held for the drop's hold minutes. A retry
  * with the same idempotency key returns the same claim. Errors: NOT_FOUND (missing or unpublished),
- * CONFLICT (not open / closed / key reused), NOT_ENTITLED, LIMIT_EXCEEDED, SOLD_OUT.
+ * NOT_OPEN (not open yet / closed), CONFLICT (key reused), NOT_ENTITLED, LIMIT_EXCEEDED (per drop or
+ * lifetime), SOLD_OUT.
  */
-export async function claimDrop(rt: Runtime, member: MemberContext, input: ClaimInput): Promise<Claim> {
+export async function claimDrop(
+  rt: Runtime,
+  member: MemberContext,
+  input: ClaimInput,
+  /** A hot drop's single-use admission token from its waiting room (admission.ts). */
+  options: { admissionToken?: string } = {},
+): Promise<Claim> {
   if (!member.userId) throw new AppError("UNAUTHENTICATED", "Sign in to claim");
   const value = parseInput(ClaimSchema, input);
+  // A hot drop known to be sold out is answered from memory, without the database (soldout.ts).
+  if (isKnownSoldOut(value.dropId)) throw new AppError("SOLD_OUT", "Sold out");
+  const admission = { requireAdmission: true, admissionToken: options.admissionToken };
   for (let attempt = 0; ; attempt++) {
     try {
-      return await withSystem(rt, "drops-claim", (tx) => claimInTx(tx, rt.clock.now(), member.userId, value));
+      return await withSystem(rt, "drops-claim", (tx) =>
+        claimInTx(tx, rt.clock.now(), member.userId, value, admission),
+      );
     } catch (error) {
       // A concurrent request with the same key won (unique violation): the next round returns its claim.
       // A deadlock or serialization failure rolled everything back: trying again is safe.
@@ -178,10 +189,11 @@ export async function claimDrop(rt: Runtime, member: MemberContext, input: Claim
   }
 }
 
-type Released = Pick<Claim, "dropId" | "memberUserId" | "quantity" | "takenFrom">;
+type Released = Pick<Claim, "coopId" | "dropId" | "memberUserId" | "quantity" | "takenFrom" | "lifetimeSubjectIds">;
 
 /** Gives released claims' units back to their buckets and members' limits (counters first, then stock). */
 async function releaseUnits(tx: Tx, claims: Released[]): Promise<number> {
+  for (const c of claims) clearSoldOut(c.dropId);
   const counters = new Map<string, { dropId: string; memberUserId: string; q: number }>();
   const stock = new Map<string, { dropId: string; bucket: number; q: number }>();
   for (const c of claims) {
@@ -200,6 +212,7 @@ async function releaseUnits(tx: Tx, claims: Released[]): Promise<number> {
     await tx.execute(
       sql`update drop_member_counters set taken = taken - ${c.q} where drop_id = ${c.dropId} and member_user_id = ${c.memberUserId}`,
     );
+  await releaseLifetime(tx, claims);
   for (const [, s] of [...stock].sort(([a], [b]) => (a < b ? -1 : 1)))
     await tx.execute(
       sql`update drop_stock set remaining = remaining + ${s.q} where drop_id = ${s.dropId} and bucket = ${s.bucket}`,
@@ -207,28 +220,47 @@ async function releaseUnits(tx: Tx, claims: Released[]): Promise<number> {
   return claims.reduce((sum, c) => sum + c.quantity, 0);
 }
 
+/** `and drop_id in (…)` when limited to some drops; nothing otherwise. */
+const onlyDrops = (dropIds: string[] | undefined) =>
+  dropIds === undefined
+    ? sql``
+    : dropIds.length
+      ? sql`and drop_id in (${sql.join(
+          dropIds.map((id) => sql`${id}`),
+          sql`, `,
+        )})`
+      : sql`and false`;
+
 /**
  * Returns the units of reservations whose hold has passed (the pg-boss cron job). Claims being
- * confirmed or cancelled right now are skipped and looked at next time.
+ * confirmed or cancelled right now are skipped and looked at next time. `dropIds` limits it to some
+ * drops (tests sharing a server database with other files).
  */
-export async function expireHolds(rt: Runtime, options: { batchSize?: number } = {}) {
+export async function expireHolds(rt: Runtime, options: { batchSize?: number; dropIds?: string[] } = {}) {
   const batchSize = options.batchSize ?? 500;
   let claims = 0;
   let units = 0;
   for (let round = 0; round < 20; round++) {
     const released = await withSystem(rt, "drops-expire-holds", async (tx) => {
       const rows = await tx.execute<{
+        coop_id: string;
         drop_id: string;
         member_user_id: string;
         quantity: number;
         taken_from: Record<string, number>;
+        lifetime_subject_ids: string[];
       }>(sql`
         update drop_claims set status = 'expired', released_at = kiln_now(), updated_at = kiln_now()
         where id in (
           select id from drop_claims where status = 'reserved' and expires_at <= kiln_now()
+            -- A capture in flight (drop_payments 'capturing') is finished by the payment sweeper instead.
+            and not exists (select 1 from drop_payments p where p.claim_id = drop_claims.id and p.status = 'capturing')
+            ${onlyDrops(options.dropIds)}
           order by id limit ${batchSize} for update skip locked)
-        returning drop_id, member_user_id, quantity, taken_from`);
+        returning coop_id, drop_id, member_user_id, quantity, taken_from, lifetime_subject_ids`);
       const list = rows.map((r) => ({
+        coopId: r.coop_id,
+        lifetimeSubjectIds: r.lifetime_subject_ids,
         dropId: r.drop_id,
         memberUserId: r.member_user_id,
         quantity: r.quantity,

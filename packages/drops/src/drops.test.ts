@@ -91,11 +91,11 @@ describe("gating", () => {
     expect(await claim(plusMember, "a")).toBe("NOT_FOUND");
     await setDropPublished(rt, shop.creatorCtx, drop.id, true);
     // Before early access: not open, even for Plus.
-    expect(await claim(plusMember, "b")).toBe("CONFLICT");
+    expect(await claim(plusMember, "b")).toBe("NOT_OPEN");
     expect(await claim(visitor, "b")).toBe("NOT_ENTITLED");
     // Early access: Plus only.
     rt.clock.advance(HOUR);
-    expect(await claim(basicMember, "c")).toBe("CONFLICT");
+    expect(await claim(basicMember, "c")).toBe("NOT_OPEN");
     expect(await claim(plusMember, "c")).toBe("ok");
     // Open: Basic too; no (or no longer an) entitlement is NOT_ENTITLED.
     rt.clock.advance(HOUR);
@@ -127,7 +127,7 @@ describe("gating", () => {
     const member = await createMember(rt, shop);
     rt.clock.advance(2 * HOUR);
     expect(await codeOf(claimDrop(rt, member, { dropId: open.id, quantity: 1, idempotencyKey: "closed-key-1" }))).toBe(
-      "CONFLICT",
+      "NOT_OPEN",
     );
     expect((await listStorefrontDrops(rt, shop.creator.slug)).drops).toEqual([]);
     expect(await codeOf(listStorefrontDrops(rt, "no-such-shop"))).toBe("NOT_FOUND");

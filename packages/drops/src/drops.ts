@@ -1,9 +1,10 @@
 import { and, asc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import { appendAudit } from "@kiln/audit";
-import { selectLockedAllocation } from "@kiln/capacity";
+import { assertProductCapacity, selectLockedAllocation } from "@kiln/capacity";
 import { AppError } from "@kiln/core";
 import { schema, withTenant, type Runtime, type TenantContext, type Tx } from "@kiln/db";
 import { DropSchema, ProductSchema, type DropInput, type ProductInput } from "./schemas";
+import { assertEdition } from "./lifetime";
 import { parseInput, requireCreatorScope } from "./validate";
 
 export type Product = typeof schema.products.$inferSelect;
@@ -14,6 +15,9 @@ export async function createProduct(rt: Runtime, ctx: TenantContext, input: Prod
   const scope = requireCreatorScope(ctx);
   const value = parseInput(ProductSchema, input);
   return withTenant(rt, ctx, async (tx) => {
+    // Issue 7: the capability must exist in the co-op's pool; units per item are whole and positive.
+    await assertProductCapacity(tx, scope.coopId, value);
+    if (value.editionId) await assertEdition(tx, scope.coopId, value.editionId);
     const taken = await tx
       .select({ id: schema.products.id })
       .from(schema.products)
@@ -115,6 +119,9 @@ export async function createDrop(rt: Runtime, ctx: TenantContext, input: DropInp
         remaining: base + (bucket < value.quantity % buckets ? 1 : 0),
       })),
     );
+    // A drop published at once publishes its product too (the storefront shows only published products).
+    if (drop!.isPublished)
+      await tx.update(schema.products).set({ isPublished: true }).where(eq(schema.products.id, product.id));
     await appendAudit(tx, rt.clock.now(), {
       coopId: scope.coopId,
       actorUserId: scope.userId,
@@ -156,6 +163,7 @@ export interface StorefrontDrop {
   title: string;
   productTitle: string;
   priceMinor: number;
+  deliveryMinor: number;
   currency: string;
   opensAt: Date;
   closesAt: Date | null;
@@ -199,6 +207,7 @@ export async function listStorefrontDrops(
         title: drop.title,
         productTitle: product.title,
         priceMinor: product.priceMinor,
+        deliveryMinor: product.deliveryMinor,
         currency: product.currency,
         opensAt: drop.opensAt,
         closesAt: drop.closesAt,

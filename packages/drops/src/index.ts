@@ -24,3 +24,45 @@ export {
   type Claim,
   type MemberContext,
 } from "./claims";
+export {
+  cancelAuthorisations,
+  completeClaimPayment,
+  getOrderPage,
+  payForClaim,
+  runDropHoldJob,
+  startClaimCheckout,
+  sweepDropPayments,
+  type DropPayment,
+  type Order,
+  type OrderPage,
+  type PayResult,
+} from "./payment";
+export { listCreatorOrders, listFactoryOrders, listMemberOrders, markOrder, type OrderView } from "./orders";
+export { joinWaitlist, leaveWaitlist, offerWaitlist, waitlistPosition, type WaitlistEntry } from "./waitlist";
+export {
+  createDropFromAllocation,
+  dropPhase,
+  getStudioDrop,
+  listStudioDrops,
+  StudioDropSchema,
+  type DropAllocation,
+  type DropPhase,
+  type StudioDrop,
+  type StudioDropInput,
+  type StudioDropRow,
+  type StudioDrops,
+} from "./studio";
+export {
+  admittedUpTo,
+  etaSeconds,
+  limitRequest,
+  pollQueue,
+  RateLimiter,
+  setDropHot,
+  shuffleOrder,
+  type QueueStatus,
+} from "./admission";
+export { isKnownSoldOut, SOLD_OUT_TTL_MS } from "./soldout";
+export { checkGate, entitledTiers, getDropGate, type DropGate, type GateTier } from "./gate";
+export { createEdition, listEditions, type Edition } from "./lifetime";
+export { getDropView, type DropView } from "./public";

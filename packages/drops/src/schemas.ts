@@ -17,6 +17,7 @@ export const ProductSchema = z.object({
   title: z.string().trim().min(1, { error: "Enter a title" }).max(120),
   description: z.string().trim().max(5000).default(""),
   priceMinor: Whole("price", 0, 10_000_000),
+  deliveryMinor: Whole("delivery cost", 0, 1_000_000).default(0),
   currency: z
     .string()
     .trim()
@@ -29,9 +30,20 @@ export const ProductSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: "A SKU is letters, digits, dots, dashes" }),
   withdrawalExemptionReason: z.string().trim().min(1).max(500).nullable().default(null),
+  /** At most this many per member across all drops of the product, ever; null: no lifetime limit. */
+  lifetimeLimit: Whole("lifetime limit", 1, 1000).nullable().default(null),
+  /** A co-op-wide edition (collab) whose lifetime limit applies across its products. */
+  editionId: z.uuid({ error: "Choose an edition" }).nullable().default(null),
   isPublished: z.boolean().default(false),
 });
 export type ProductInput = z.input<typeof ProductSchema>;
+
+/** A co-op-wide edition shared by several creators' products, with a per-member lifetime limit. */
+export const EditionSchema = z.object({
+  name: z.string().trim().min(1, { error: "Enter a name" }).max(120),
+  lifetimeLimit: Whole("lifetime limit", 1, 1000),
+});
+export type EditionInput = z.input<typeof EditionSchema>;
 
 export const DropSchema = z
   .object({
@@ -73,3 +85,51 @@ export const ClaimSchema = z.object({
     .regex(/^[\x21-\x7e]+$/, { error: "An idempotency key is printable ASCII" }),
 });
 export type ClaimInput = z.input<typeof ClaimSchema>;
+
+const Line = (what: string, max: number) =>
+  z
+    .string({ error: `Enter the ${what}` })
+    .trim()
+    .min(1, { error: `Enter the ${what}` })
+    .max(max, { error: `The ${what} can be at most ${max} characters` });
+
+/** The shipping address of a goods order; the country is an ISO 3166-1 alpha-2 code like DE. */
+export const ShippingAddressSchema = z.object({
+  name: Line("recipient's name", 120),
+  line1: Line("street and number", 200),
+  line2: z
+    .string()
+    .trim()
+    .max(200)
+    .nullish()
+    .transform((v) => v || null),
+  postalCode: Line("postal code", 20),
+  city: Line("city", 100),
+  country: z
+    .string({ error: "Enter the country" })
+    .trim()
+    .regex(/^[A-Za-z]{2}$/, { error: "Enter the country as a two-letter code like DE" })
+    .transform((v) => v.toUpperCase()),
+});
+export type ShippingAddressInput = z.input<typeof ShippingAddressSchema>;
+
+/** The order button of a claim's order page: the card session, the address and what the page showed. */
+export const PayForClaimSchema = z.object({
+  claimId: z.uuid({ error: "Claim not found" }),
+  /** The completed setup Checkout Session that saved the card on the creator's account. */
+  checkoutSessionId: z.string().regex(/^cs_[A-Za-z0-9_]+$/, { error: "Add a card first" }),
+  address: ShippingAddressSchema,
+  disclosureText: z.string().min(20),
+  buttonLabel: z.string().min(2).max(100),
+  locale: z.enum(["en", "de"]),
+  /** Where the bank's 3-D Secure page sends the member back to. */
+  returnUrl: z.url(),
+});
+export type PayForClaimInput = z.input<typeof PayForClaimSchema>;
+
+export const ORDER_MARKS = ["produced", "shipped", "delivered", "returned"] as const;
+export const MarkOrderSchema = z.object({
+  orderId: z.uuid({ error: "Order not found" }),
+  status: z.enum(ORDER_MARKS, { error: "Choose produced, shipped, delivered or returned" }),
+});
+export type MarkOrderInput = z.input<typeof MarkOrderSchema>;
