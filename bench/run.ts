@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ default: Bench }>> = {
   "embedded-vs-server": () => import("./embedded-vs-server"),
   allocation: () => import("./allocation"),
   webhooks: () => import("./webhooks"),
+  "claim-storm": () => import("./claim-storm"),
 };
 
 async function main(): Promise<number> {

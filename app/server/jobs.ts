@@ -2,12 +2,13 @@ import { writeAllCheckpoints } from "@kiln/audit";
 import { deleteExpiredAuthRows } from "@kiln/auth";
 import { processAllocationJob } from "@kiln/capacity";
 import { eraseExpiredConsentData, rereviewLiveTiers } from "@kiln/compliance";
-import { expireHolds } from "@kiln/drops";
+import { runDropHoldJob } from "@kiln/drops";
 import type { Config } from "@kiln/core";
 import type { Runtime } from "@kiln/db";
 import { createJobs, QUEUES, type Jobs } from "@kiln/jobs";
 import { deliverOutbox, type MailTransport } from "@kiln/mail";
 import { renderOrderPage } from "../app/compliance.server";
+import { createStripeForConfig } from "./billing";
 
 /** Compliance (issue 4): daily re-review of live tiers when rules change, and consent retention. */
 const COMPLIANCE_QUEUES = {
@@ -48,9 +49,12 @@ export async function startWorkers(rt: Runtime, config: Config, transport: MailT
     },
     { retryLimit: 1, expireInSeconds: 30 * 60 },
   );
-  // Drops (issue 8): held units go back to stock within a minute of their hold passing.
+  // Drops (issue 8): held units go back to stock within a minute of their hold passing, their
+  // authorisations are cancelled (member told), captures cut short by a crash are finished, and
+  // units that came back are offered to the waitlist.
+  const dropsStripe = createStripeForConfig(config);
   await jobs.register(QUEUES.dropsExpireHolds, async () => {
-    await expireHolds(rt);
+    await runDropHoldJob(rt, dropsStripe, { appUrl: config.appUrl });
   });
   await jobs.register(COMPLIANCE_QUEUES.rereview, async () => {
     const { requeued } = await rereviewLiveTiers(rt, renderOrderPage);

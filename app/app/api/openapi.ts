@@ -8,8 +8,10 @@ import {
   TokenListResponseSchema,
   UserSchema,
 } from "./schemas";
+import { billingComponents, billingPaths } from "./openapi-billing";
 import { capacityPaths, registerCapacitySchemas } from "./openapi-capacity";
 import { complianceComponents, compliancePaths } from "./openapi-compliance";
+import { dropsComponents, dropsPaths } from "./openapi-drops";
 
 /** The OpenAPI 3.1 document of /api/v1, generated from the same zod schemas the endpoints use. */
 export function buildOpenApiDocument(serverUrl: string) {
@@ -23,6 +25,8 @@ export function buildOpenApiDocument(serverUrl: string) {
   registry.add(CreateApiTokenSchema, { id: "CreateApiToken" });
   registerCapacitySchemas(registry);
   for (const [schema, id] of complianceComponents) registry.add(schema, { id });
+  for (const [schema, id] of billingComponents) registry.add(schema, { id });
+  for (const [schema, id] of dropsComponents) registry.add(schema, { id });
   const { schemas } = z.toJSONSchema(registry, {
     target: "draft-2020-12",
     io: "input",
@@ -87,6 +91,8 @@ export function buildOpenApiDocument(serverUrl: string) {
       },
       ...capacityPaths({ ref, errors, secured }),
       ...compliancePaths({ json, errors, secured, ref }),
+      ...billingPaths({ json, ref }),
+      ...dropsPaths({ json, ref, errors, secured }),
     },
     components: {
       schemas,

@@ -4,6 +4,18 @@
  * browser, the server and the API; a message missing here is shown in English.
  */
 export const GERMAN_MESSAGES: Record<string, string> = {
+  // Consumer-rights forms (issue 6).
+  "Choose ordinary or extraordinary termination": "Wählen Sie ordentliche oder außerordentliche Kündigung",
+  "Give the reason for an extraordinary termination": "Geben Sie den Grund für die außerordentliche Kündigung an",
+  "Use at most 2000 characters for the reason": "Der Grund darf höchstens 2000 Zeichen lang sein",
+  "Use at most 200 characters for your name": "Ihr Name darf höchstens 200 Zeichen lang sein",
+  "Use at most 100 characters for the contract number": "Die Vertragsnummer darf höchstens 100 Zeichen lang sein",
+  "Enter the end date as a date, like 2026-12-31": "Geben Sie das Vertragsende als Datum an, z. B. 2026-12-31",
+  "The form expired: reload the page and submit again":
+    "Das Formular ist abgelaufen: Laden Sie die Seite neu und senden Sie es erneut",
+  "Enter your order or contract number": "Geben Sie Ihre Bestell- oder Vertragsnummer an",
+  "Use at most 100 characters for the order or contract number":
+    "Die Bestell- oder Vertragsnummer darf höchstens 100 Zeichen lang sein",
   "Enter your email address": "Gib deine E-Mail-Adresse ein",
   "Enter a valid email address, like name@example.com": "Gib eine gültige E-Mail-Adresse ein, z. B. name@example.com",
   "An email address can be at most 254 characters long": "Eine E-Mail-Adresse darf höchstens 254 Zeichen lang sein",
@@ -86,6 +98,8 @@ export const GERMAN_MESSAGES: Record<string, string> = {
   "Every week of this quarter is in the past": "Jede Woche dieses Quartals liegt in der Vergangenheit",
   "Name at least one capability": "Nenne mindestens eine Fähigkeit",
   "No factory of the co-op has this capability": "Keine Fertigung der Kooperative hat diese Fähigkeit",
+  "The capacity units per item are a whole number of at least 1":
+    "Die Kapazitätseinheiten je Stück sind eine ganze Zahl ab 1",
   "Only a draft run can be locked; run the allocation again":
     "Nur ein Entwurf lässt sich festschreiben; berechne die Zuteilung neu",
   "The lead time can be at most 365 days": "Die Lieferzeit darf höchstens 365 Tage betragen",
@@ -111,6 +125,61 @@ export const GERMAN_MESSAGES: Record<string, string> = {
   "Mark production as started first": "Markiere zuerst den Produktionsbeginn",
   "This batch was already marked as shipped": "Dieses Los ist bereits als versendet markiert",
   "Not found": "Nicht gefunden",
+  "This subscription cannot change tier now": "Dieses Abonnement kann die Stufe gerade nicht wechseln",
+  "A tier change is already scheduled": "Ein Stufenwechsel ist bereits geplant",
+  "A tier with another currency or billing interval needs a new subscription":
+    "Eine Stufe mit anderer Währung oder anderem Abrechnungszeitraum braucht ein neues Abonnement",
+  "Only an active subscription can be paused": "Nur ein aktives Abonnement kann pausiert werden",
+  "This subscription is not paused": "Dieses Abonnement ist nicht pausiert",
+  "This subscription has already ended": "Dieses Abonnement ist bereits beendet",
+  "This subscription has ended": "Dieses Abonnement ist beendet",
+  "The payment was declined: try another card": "Die Zahlung wurde abgelehnt: Versuchen Sie eine andere Karte",
+  // Drops: order page and orders (issue 8).
+  "Enter the recipient's name": "Geben Sie den Namen des Empfängers ein",
+  "Enter the street and number": "Geben Sie Straße und Hausnummer ein",
+  "Enter the postal code": "Geben Sie die Postleitzahl ein",
+  "Enter the city": "Geben Sie den Ort ein",
+  "Enter the country": "Geben Sie das Land ein",
+  "Enter the country as a two-letter code like DE": "Geben Sie das Land als Code aus zwei Buchstaben ein, z. B. DE",
+  "The hold on this claim has expired": "Die Reservierung ist abgelaufen",
+  "Add a card first": "Fügen Sie zuerst eine Karte hinzu",
+  "The card was not saved: add it again": "Die Karte wurde nicht gespeichert: Fügen Sie sie erneut hinzu",
+  "This creator cannot take payments right now": "Dieser Creator kann gerade keine Zahlungen annehmen",
+  "This creator cannot take orders yet": "Dieser Creator nimmt noch keine Bestellungen an",
+  "This claim is already paid": "Diese Reservierung ist bereits bezahlt",
+  "The payment could not be completed": "Die Zahlung konnte nicht abgeschlossen werden",
+  "The payment was not authorised: try another card":
+    "Die Zahlung wurde nicht autorisiert: Versuchen Sie eine andere Karte",
+  "Order not found": "Bestellung nicht gefunden",
+  // The creator's drop screens (issue 8 §9).
+  "Choose a locked allocation": "Wählen Sie eine festgeschriebene Zuteilung",
+  "Choose a product": "Wählen Sie ein Produkt",
+  "Choose a product made with the allocation's capability":
+    "Wählen Sie ein Produkt, das mit der Fertigung der Zuteilung hergestellt wird",
+  "Choose when the drop opens": "Wählen Sie, wann der Drop öffnet",
+  "Enter the closing time as a date and time": "Geben Sie das Ende als Datum und Uhrzeit an",
+  "Enter the start of early access as a date and time": "Geben Sie den Beginn des Frühzugangs als Datum und Uhrzeit an",
+  "The drop must close after it opens": "Der Drop muss nach dem Öffnen schließen",
+  "Early access must start before the drop opens": "Der Frühzugang muss vor dem Öffnen des Drops beginnen",
+  "Early access needs both a start and at least one tier":
+    "Der Frühzugang braucht einen Beginn und mindestens eine Stufe",
+  "Enter the quantity as a number": "Geben Sie die Menge als Zahl ein",
+  "Enter the quantity as a whole number": "Geben Sie die Menge als ganze Zahl ein",
+  "The quantity must be at least 1": "Die Menge muss mindestens 1 sein",
+  "Enter the per-member limit as a whole number": "Geben Sie die Höchstmenge pro Mitglied als ganze Zahl ein",
+  "The per-member limit must be at least 1": "Die Höchstmenge pro Mitglied muss mindestens 1 sein",
+  "Enter the hold as a whole number": "Geben Sie die Reservierungsdauer als ganze Zahl ein",
+  "The hold must be at least 1": "Die Reservierungsdauer muss mindestens 1 Minute sein",
+  "The hold can be at most 120": "Die Reservierungsdauer darf höchstens 120 Minuten sein",
+  "Drop not found": "Drop nicht gefunden",
+  // Claim gate and lifetime limits (issue 8 §2).
+  "This drop is for members of another tier": "Dieser Drop ist für Mitglieder einer anderen Stufe",
+  "This drop is not open yet": "Dieser Drop ist noch nicht geöffnet",
+  "This drop has closed": "Dieser Drop ist beendet",
+  "You have reached the lifetime limit of this product":
+    "Sie haben die Höchstmenge dieses Produkts pro Mitglied bereits erreicht",
+  "You have reached the lifetime limit of this edition":
+    "Sie haben die Höchstmenge dieser Edition pro Mitglied bereits erreicht",
 };
 
 export function translateMessage(locale: string, message: string): string {

@@ -291,6 +291,12 @@ export default function AccountPage() {
       <p>
         <Link to="/account/subscriptions">{t("subscriptions.nav")}</Link>
       </p>
+      <p>
+        <Link to="/account/notices">{t("notices.title")}</Link>
+      </p>
+      <p>
+        <Link to="/account/orders">{t("orders.title")}</Link>
+      </p>
       <ProfileForm lastResult={lastResult} />
       <PasswordForm lastResult={lastResult} />
       <TokensSection lastResult={lastResult} />

@@ -57,6 +57,9 @@ export default function CoopAdminHome() {
         <p>
           <Link to={`/coop/${coop.slug}/capacity`}>{t("capacity.nav")}</Link>
         </p>
+        <p>
+          <Link to={`/coop/${coop.slug}/billing`}>{t("billingOps.coop.nav")}</Link>
+        </p>
         {directory.factories.length === 0 ? (
           <p className="empty">{t("coop.factoriesEmpty")}</p>
         ) : (

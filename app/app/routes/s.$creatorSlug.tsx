@@ -1,8 +1,9 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { listStorefrontDrops } from "@kiln/drops";
 import { throwAsPage } from "../billing.server";
+import { OpensCountdown } from "../components/countdown";
 import { useLocale, useT } from "../i18n/react";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -14,11 +15,13 @@ const ParamsSchema = z.object({ creatorSlug: z.string().min(1).max(80) });
 /** The visitor storefront: a published creator's upcoming and open drops (public rows only). */
 export async function loader({ params, context }: LoaderFunctionArgs) {
   const { creatorSlug } = ParamsSchema.parse(params);
-  return listStorefrontDrops(context.rt, creatorSlug).catch(throwAsPage);
+  const storefront = await listStorefrontDrops(context.rt, creatorSlug).catch(throwAsPage);
+  // Kiln's clock: the countdowns tick from it.
+  return { ...storefront, now: context.rt.clock.now().toISOString() };
 }
 
 export default function Storefront() {
-  const { creator, drops } = useLoaderData<typeof loader>();
+  const { creator, drops, now } = useLoaderData<typeof loader>();
   const t = useT();
   const locale = useLocale();
   const when = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" });
@@ -32,7 +35,9 @@ export default function Storefront() {
         <ul>
           {drops.map((drop) => (
             <li key={drop.id}>
-              <h3>{drop.title}</h3>
+              <h3>
+                <Link to={`/s/${creator.slug}/drops/${drop.id}`}>{drop.title}</Link>
+              </h3>
               <p>
                 {drop.productTitle} ·{" "}
                 {new Intl.NumberFormat(locale, { style: "currency", currency: drop.currency }).format(
@@ -45,6 +50,7 @@ export default function Storefront() {
                   ? t("storefront.openNow")
                   : t("storefront.opensAt", { when: when.format(new Date(drop.opensAt)) })}
               </p>
+              {drop.isOpen ? null : <OpensCountdown opensAt={drop.opensAt} now={now} />}
               {drop.shipBy ? <p className="muted">{t("storefront.shipBy", { date: drop.shipBy })}</p> : null}
             </li>
           ))}

@@ -73,11 +73,22 @@ export default function StudioHome() {
           <Link to={`/studio/${creator.slug}/capacity`}>{t("capacity.nav")}</Link>
         </p>
         <p>
+          <Link to={`/studio/${creator.slug}/billing`}>{t("billingOps.studio.nav")}</Link>
+        </p>
+        <p>
           <Link to={`/studio/${creator.slug}/tiers`}>{t("tiers.nav")}</Link>
+        </p>
+        <p>
+          <Link to={`/studio/${creator.slug}/rights`}>{t("rights.studioTitle")}</Link>
+        </p>
+        <p>
+          <Link to={`/studio/${creator.slug}/orders`}>{t("orders.link")}</Link>
         </p>
         <ConnectStatus status={connect?.status ?? null} isOwner={isOwner} error={connectError} />
         <h2>{t("studio.products")}</h2>
-        <p className="empty">{t("studio.productsEmpty")}</p>
+        <p>
+          <Link to={`/studio/${creator.slug}/drops`}>{t("studioDrops.calendar")}</Link>
+        </p>
       </section>
       {isOwner ? (
         <Invitations roles={["creator_staff"]} creatorId={creator.id} pending={pending} lastResult={lastResult} />
