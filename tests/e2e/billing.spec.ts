@@ -1,6 +1,7 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { de } from "../../app/app/i18n/de";
 import { en } from "../../app/app/i18n/en";
+import { emulatorCall, signIn, signedIn as signedInAs } from "./helpers";
 
 /**
  * The billing journey (issue 5 acceptance) on `pnpm start` with the Stripe emulator on a free port,
@@ -15,7 +16,6 @@ import { en } from "../../app/app/i18n/en";
  * at the period end. Every browser response is checked for secrets.
  */
 
-const PASSWORD = "kiln-demo-2026";
 const SECRET = /\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9]|whsec_[A-Za-z0-9]/;
 
 /** Every response a browser of this journey received (Kiln's and the emulator's hosted pages), checked for secrets. */
@@ -34,21 +34,7 @@ async function watchSecrets(page: Page) {
   });
 }
 
-async function signIn(page: Page, email: string) {
-  await page.goto("/login");
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).not.toHaveURL(/\/login/);
-}
-
-async function signedIn(browser: Browser, email: string): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await watchSecrets(page);
-  await signIn(page, email);
-  return page;
-}
+const signedIn = (browser: Browser, email: string) => signedInAs(browser, email, {}, watchSecrets);
 
 /** Opens `path`, signing in again when the session ran out (moving the clock a month ages it too). */
 async function visit(page: Page, email: string, path: string) {
@@ -57,16 +43,6 @@ async function visit(page: Page, email: string, path: string) {
     await signIn(page, email);
     await page.goto(path);
   }
-}
-
-async function emulatorCall<T>(origin: string, method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${origin}/_emulator${path}`, {
-    method,
-    headers: body ? { "Content-Type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!response.ok) throw new Error(`emulator ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
 }
 
 /** Moves the emulator's clock (and so Kiln's) to `target`; renewals and retries on the way run. */

@@ -1,4 +1,5 @@
-import { expect, test, type Browser, type Page } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
+import { signedIn } from "./helpers";
 
 /**
  * The capacity journey (issue 7) on the demo co-op Harbor Print Collective (English accounts): the
@@ -10,19 +11,6 @@ import { expect, test, type Browser, type Page } from "@playwright/test";
  * then sees the lead-time charts per factory, per creator and per batch. It expects the fresh demo
  * database `pnpm test:e2e` starts (the demo has no risograph requests), in whatever week Kiln's clock is.
  */
-
-const PASSWORD = "kiln-demo-2026";
-
-async function signedIn(browser: Browser, email: string): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto("/login");
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).not.toHaveURL(/\/login/);
-  return page;
-}
 
 const formWithIntent = (page: Page, intent: string) =>
   page.locator("form").filter({ has: page.locator(`input[name="intent"][value="${intent}"]`) });

@@ -1,4 +1,5 @@
-import { expect, test, type Browser, type Locator, type Page } from "@playwright/test";
+import { expect, test, type Locator, type Page } from "@playwright/test";
+import { signedIn } from "./helpers";
 
 /**
  * The compliance journey (issue 4) on the demo co-op Riverside Makers: Inkwell Studio's owner drafts
@@ -10,19 +11,7 @@ import { expect, test, type Browser, type Locator, type Page } from "@playwright
  * that `pnpm test:e2e` starts (the tier is new on each run).
  */
 
-const PASSWORD = "kiln-demo-2026";
 const STUDIO = "/studio/inkwell-studio/tiers";
-
-async function signedIn(browser: Browser, email: string): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto("/login");
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).not.toHaveURL(/\/login/);
-  return page;
-}
 
 const formWithIntent = (page: Page, intent: string) =>
   page.locator("form").filter({ has: page.locator(`input[name="intent"][value="${intent}"]`) });

@@ -1,5 +1,6 @@
-import { expect, test, type Browser, type Locator, type Page } from "@playwright/test";
+import { expect, test, type Locator, type Page } from "@playwright/test";
 import { en } from "../../app/app/i18n/en";
+import { emulatorCall, signedIn } from "./helpers";
 
 /**
  * The drops journey (issue 8 acceptance) on the fresh demo database `pnpm test:e2e` starts. Fogline
@@ -12,19 +13,6 @@ import { en } from "../../app/app/i18n/en";
  * loser, who gets an email whose link opens their own hold. Every step is clicked as a person would.
  */
 
-const PASSWORD = "kiln-demo-2026";
-
-async function signedIn(browser: Browser, email: string): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto("/login");
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).not.toHaveURL(/\/login/);
-  return page;
-}
-
 const formWithIntent = (page: Page, intent: string) =>
   page.locator("form").filter({ has: page.locator(`input[name="intent"][value="${intent}"]`) });
 
@@ -33,16 +21,6 @@ async function choose(select: Locator, text: RegExp) {
   const value = await select.locator("option").filter({ hasText: text }).first().getAttribute("value");
   if (value === null) throw new Error(`no option matches ${text}`);
   await select.selectOption(value);
-}
-
-async function emulatorCall<T>(origin: string, method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${origin}/_emulator${path}`, {
-    method,
-    headers: body ? { "Content-Type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!response.ok) throw new Error(`emulator ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
 }
 
 test("creator schedules a member-only restock from an allocation; two members race for the last unit; the loser gets it from the waitlist when the winner's hold expires", async ({

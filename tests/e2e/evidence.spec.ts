@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { expect, test, type Browser, type Page } from "@playwright/test";
+import { expect, test, type Browser } from "@playwright/test";
+import { signedIn as signedInAs } from "./helpers";
 
 /**
  * The reviewer's evidence export (issue 6 item 4) on the demo co-op Harbor Print Collective: the
@@ -7,18 +8,8 @@ import { expect, test, type Browser, type Page } from "@playwright/test";
  * the exact disclosure shown, the chain proof and its signed checkpoint) and as a PDF, which opens in
  * Chromium's viewer with its pages. Expects the fresh demo database that `pnpm test:e2e` starts.
  */
-const PASSWORD = "kiln-demo-2026";
 
-async function signedIn(browser: Browser, email: string): Promise<Page> {
-  const context = await browser.newContext({ acceptDownloads: true });
-  const page = await context.newPage();
-  await page.goto("/login");
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).not.toHaveURL(/\/login/);
-  return page;
-}
+const signedIn = (browser: Browser, email: string) => signedInAs(browser, email, { acceptDownloads: true });
 
 test("a reviewer exports a member's evidence pack as JSON and as a PDF that opens", async ({ browser }) => {
   const reviewer = await signedIn(browser, "reviewer@harbor.demo");
