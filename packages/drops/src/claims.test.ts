@@ -211,7 +211,7 @@ describe("claiming a drop", () => {
           fileURLToPath(new URL("./testing-claim-worker.ts", import.meta.url)),
           JSON.stringify({
             // Named, so the test can wait for the server to finish the dead worker's backends.
-            databaseUrl: withApplicationName(databaseUrl()!, WORKER_APP),
+            databaseUrl: withApplicationName(databaseUrl(), WORKER_APP),
             dropId: drop.id,
             memberUserIds: members.map((m) => m.userId),
             now: rt.clock.now().toISOString(),
