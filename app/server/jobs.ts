@@ -57,8 +57,10 @@ export async function startWorkers(rt: Runtime, config: Config, transport: MailT
     await runDropHoldJob(rt, dropsStripe, { appUrl: config.appUrl });
   });
   await jobs.register(COMPLIANCE_QUEUES.rereview, async () => {
-    const { requeued } = await rereviewLiveTiers(rt, renderOrderPage);
+    const { requeued, unreadable } = await rereviewLiveTiers(rt, renderOrderPage);
     if (requeued.length) console.info(`[kiln] compliance: ${requeued.length} terms version(s) back in review`);
+    if (unreadable.length)
+      console.error(`[kiln] compliance: stored terms unreadable, sent back to review: ${unreadable.join(", ")}`);
   });
   await jobs.register(COMPLIANCE_QUEUES.consentRetention, async () => {
     await eraseExpiredConsentData(rt);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signIn, updateProfile } from "@kiln/auth";
 import { assignRole, createCoopWithPeople, createUser, DEFAULT_TEST_PASSWORD } from "@kiln/seed";
-import { argsFor, settle, testRequest, testServices } from "../../app/app/testing/context";
+import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
 import * as subscriptionsPage from "../../app/app/routes/account.subscriptions";
 import * as orderPage from "../../app/app/routes/s.$creatorSlug.tiers.$tierId.order";
 import * as tierPage from "../../app/app/routes/s.$creatorSlug.tiers.$tierId";
@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 const sessionFor = async (email: string) =>
-  (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: "198.51.100.1", userAgent: "test" })).token;
+  (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "test" })).token;
 
 type Route = { loader?: (a: never) => unknown; action?: (a: never) => unknown };
 async function call(route: Route, kind: "loader" | "action", request: Request, params: Record<string, string>) {

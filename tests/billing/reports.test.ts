@@ -4,7 +4,7 @@ import { signIn } from "@kiln/auth";
 import { createSubscription, monthlyAmount, type Stripe } from "@kiln/billing";
 import { withSystem } from "@kiln/db";
 import { createCoopWithPeople, DEFAULT_TEST_PASSWORD } from "@kiln/seed";
-import { argsFor, settle, testRequest, testServices } from "../../app/app/testing/context";
+import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
 import * as coopBilling from "../../app/app/routes/coop.$coopSlug.billing";
 import * as studioBilling from "../../app/app/routes/studio.$creatorSlug.billing";
 import { getTestRuntime } from "../setup/runtime";
@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 const sessionOf = async (email: string) =>
-  (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: "198.51.100.1", userAgent: "t" })).token;
+  (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "t" })).token;
 
 async function subscribedWorld() {
   const live = await world.liveTier();

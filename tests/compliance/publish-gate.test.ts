@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { signIn } from "@kiln/auth";
 import { decideTermsVersion, termsToForm } from "@kiln/compliance";
 import { createCoopWithPeople, DEFAULT_TEST_PASSWORD } from "@kiln/seed";
-import { argsFor, settle, testRequest, testServices } from "../../app/app/testing/context";
+import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
 import * as tierPage from "../../app/app/routes/studio.$creatorSlug.tiers.$tierId";
 import * as tiersPage from "../../app/app/routes/studio.$creatorSlug.tiers";
 import { getTestRuntime } from "../setup/runtime";
@@ -25,7 +25,7 @@ describe("studio: a tier lacking a required element for a jurisdiction it sells 
   it("US-CA X-D1: without the renewal disclosure the gate lists the rule, why and the citation in English and German", async () => {
     const p = await createCoopWithPeople(rt);
     const session = (
-      await signIn(rt, { email: p.owner.email, password: DEFAULT_TEST_PASSWORD, ip: "198.51.100.1", userAgent: "t" })
+      await signIn(rt, { email: p.owner.email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "t" })
     ).token;
     const slug = p.creator.slug;
     const created = await settle(async () =>

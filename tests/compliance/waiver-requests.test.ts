@@ -20,7 +20,7 @@ import {
   DEFAULT_TEST_PASSWORD,
 } from "@kiln/seed";
 import { renderOrderPage } from "../../app/app/compliance.server";
-import { argsFor, settle, testRequest, testServices } from "../../app/app/testing/context";
+import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
 import * as reviewHome from "../../app/app/routes/review.$coopSlug";
 import * as reviewPage from "../../app/app/routes/review.$coopSlug.terms.$termsVersionId";
 import * as tierPage from "../../app/app/routes/studio.$creatorSlug.tiers.$tierId";
@@ -167,7 +167,7 @@ describe("the studio tier page: version diff and waiver requests", () => {
     });
     expect(v2.version).toBe(2);
     const session = (
-      await signIn(rt, { email: s.p.owner.email, password: DEFAULT_TEST_PASSWORD, ip: "198.51.100.1", userAgent: "t" })
+      await signIn(rt, { email: s.p.owner.email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "t" })
     ).token;
     const params = { creatorSlug: s.p.creator.slug, tierId: s.tier.id };
     const url = `/studio/${s.p.creator.slug}/tiers/${s.tier.id}`;

@@ -202,4 +202,26 @@ describe("publication gate, waivers and re-review", () => {
     expect((await canPublishTier(rt, s.creator, s.tier.id, renderOrderPage)).ok).toBe(false);
     expect((await verifyChain(rt, s.p.coop.id)).ok).toBe(true);
   });
+
+  it("re-review sends a live version whose stored terms cannot be read back to review, and judges the rest", async () => {
+    const p = await createCoopWithPeople(rt);
+    const tier = await createSubscriptionTier(rt, { coopId: p.coop.id, creatorId: p.creator.id, status: "live" });
+    const [broken] = await withSystem(rt, "test", (tx) =>
+      tx.execute<{
+        id: string;
+      }>(sql`insert into terms_versions (coop_id, creator_id, tier_id, version, status, terms, content_hash)
+        values (${p.coop.id}, ${p.creator.id}, ${tier.id}, 1, 'approved', '{"price": "nine"}'::jsonb, ${"b".repeat(64)}) returning id`),
+    );
+    const result = await rereviewLiveTiers(rt, renderOrderPage);
+    expect(result.unreadable).toContain(broken!.id);
+    expect(result.requeued).toContain(broken!.id);
+    const [row] = await withSystem(rt, "test", (tx) =>
+      tx.execute<{ status: string; rereview_reason: string }>(
+        sql`select status, rereview_reason from terms_versions where id = ${broken!.id}`,
+      ),
+    );
+    expect(row).toMatchObject({ status: "in_review" });
+    expect(row!.rereview_reason).toMatch(/cannot be read/);
+    expect((await verifyChain(rt, p.coop.id)).ok).toBe(true);
+  });
 });

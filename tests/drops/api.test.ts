@@ -5,7 +5,7 @@ import { withSystem } from "@kiln/db";
 import { createDrop, createProduct, getRemaining, setDropPublished } from "@kiln/drops";
 import { createUser, DEFAULT_TEST_PASSWORD } from "@kiln/seed";
 import { ClaimEnvelope, DropEnvelope, EditionEnvelope, EditionListEnvelope } from "../../app/app/api/drops-schemas";
-import { argsFor, settle, testRequest, testServices } from "../../app/app/testing/context";
+import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
 import * as claimRoute from "../../app/app/routes/api.v1.claims.$id";
 import * as dropRoute from "../../app/app/routes/api.v1.drops.$id";
 import * as claimsRoute from "../../app/app/routes/api.v1.drops.$id.claims";
@@ -161,7 +161,7 @@ describe("drops API", () => {
     expect([limited.status, limited.body]).toMatchObject([409, { error: { code: "LIMIT_EXCEEDED" } }]);
     // Sold out for the next member — signed in with a browser session this time.
     const session = (
-      await signIn(rt, { email: b.email, password: DEFAULT_TEST_PASSWORD, ip: "198.51.100.4", userAgent: "t" })
+      await signIn(rt, { email: b.email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "t" })
     ).token;
     const soldOut = await call(
       claimsRoute,

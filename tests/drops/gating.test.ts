@@ -5,7 +5,7 @@ import { isAppError } from "@kiln/core";
 import { withSystem } from "@kiln/db";
 import { claimDrop, createDrop, createProduct, getDropGate, setDropPublished } from "@kiln/drops";
 import { createUser, DEFAULT_TEST_PASSWORD } from "@kiln/seed";
-import { argsFor, settle, testRequest, testServices } from "../../app/app/testing/context";
+import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
 import * as dropPage from "../../app/app/routes/s.$creatorSlug.drops.$dropId";
 import { createDropShop, createMember, createTier } from "../../packages/drops/src/testing";
 import { getTestRuntime } from "../setup/runtime";
@@ -160,7 +160,7 @@ describe("claim gate", () => {
     const params = { creatorSlug: slug, dropId: drop.id };
     const user = await createUser(rt);
     const token = (
-      await signIn(rt, { email: user.email, password: DEFAULT_TEST_PASSWORD, ip: "198.51.100.2", userAgent: "t" })
+      await signIn(rt, { email: user.email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "t" })
     ).token;
 
     const page = await settle(async () =>

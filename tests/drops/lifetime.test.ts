@@ -13,7 +13,7 @@ import {
   getRemaining,
 } from "@kiln/drops";
 import { createCoopWithPeople, createUser, DEFAULT_TEST_PASSWORD } from "@kiln/seed";
-import { argsFor, settle, testRequest, testServices } from "../../app/app/testing/context";
+import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
 import * as dropPage from "../../app/app/routes/s.$creatorSlug.drops.$dropId";
 import { databaseMode, databaseUrl, getTestRuntime } from "../setup/runtime";
 import { COLLAB_PERIOD, startCollab, takenOf } from "./collab";
@@ -41,7 +41,7 @@ const claim = (member: { userId: string }, dropId: string, quantity = 1) =>
   claimDrop(rt, member, { dropId, quantity, idempotencyKey: `life-${++keyCount}-${member.userId}` });
 
 async function sessionOf(email: string) {
-  return (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: "198.51.100.9", userAgent: "test" })).token;
+  return (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "test" })).token;
 }
 
 async function claimOnStorefront(token: string, slug: string, dropId: string) {

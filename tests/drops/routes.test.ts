@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signIn, updateProfile } from "@kiln/auth";
 import { createUser, DEFAULT_TEST_PASSWORD } from "@kiln/seed";
-import { argsFor, settle, testRequest, testServices } from "../../app/app/testing/context";
+import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
 import * as ordersPage from "../../app/app/routes/account.orders";
 import * as dropPage from "../../app/app/routes/s.$creatorSlug.drops.$dropId";
 import * as claimPage from "../../app/app/routes/s.$creatorSlug.drops.claims.$claimId";
@@ -37,7 +37,7 @@ describe("drop screens", () => {
     const user = await createUser(rt);
     await updateProfile(rt, user.id, { displayName: "Mia", locale: "de", country: "DE" });
     const token = (
-      await signIn(rt, { email: user.email, password: DEFAULT_TEST_PASSWORD, ip: "198.51.100.1", userAgent: "test" })
+      await signIn(rt, { email: user.email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "test" })
     ).token;
     const slug = s.p.creator.slug;
     const dropPath = `/s/${slug}/drops/${s.drop.id}`;

@@ -5,7 +5,7 @@ import { withSystem } from "@kiln/db";
 import { claimDrop, listStorefrontDrops } from "@kiln/drops";
 import { createDropShop, createMember, createTier } from "../../packages/drops/src/testing";
 import { DEFAULT_TEST_PASSWORD } from "@kiln/seed";
-import { argsFor, settle, testRequest, testServices } from "../../app/app/testing/context";
+import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
 import * as calendar from "../../app/app/routes/studio.$creatorSlug.drops";
 import * as dropPage from "../../app/app/routes/studio.$creatorSlug.drops.$dropId";
 import { getTestRuntime } from "../setup/runtime";
@@ -26,7 +26,7 @@ async function call(route: Route, kind: "loader" | "action", request: Request, p
 }
 
 const tokenFor = async (email: string) =>
-  (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: "198.51.100.1", userAgent: "test" })).token;
+  (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "test" })).token;
 
 async function dropsOf(creatorId: string) {
   return withSystem(rt, "test-read", (tx) =>

@@ -4,7 +4,7 @@ import { createSubscription } from "@kiln/billing";
 import { schema, withSystem } from "@kiln/db";
 import { verifyEvidencePack } from "@kiln/rights";
 import { createCoopWithPeople, createUser, DEFAULT_TEST_PASSWORD } from "@kiln/seed";
-import { argsFor, settle, testRequest, testServices } from "../../app/app/testing/context";
+import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
 import * as accountNotices from "../../app/app/routes/account.notices";
 import * as apiEvidence from "../../app/app/routes/api.v1.compliance.$coopSlug.evidence";
 import * as apiEvidencePdf from "../../app/app/routes/api.v1.compliance.$coopSlug.evidence.pdf";
@@ -22,7 +22,7 @@ const world = await startBillingWorld(rt);
 afterAll(() => world.stop());
 
 const sessionFor = async (email: string) =>
-  (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: "198.51.100.1", userAgent: "test" })).token;
+  (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "test" })).token;
 const DAY = 86_400_000;
 
 /**

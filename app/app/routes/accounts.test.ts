@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createInvitation, signIn } from "@kiln/auth";
 import { assignRole, createCoop, createCreator, createUser, DEFAULT_TEST_PASSWORD } from "@kiln/seed";
 import { getTestRuntime } from "../../../tests/setup/runtime";
-import { argsFor, settle, testRequest, testServices } from "../testing/context";
+import { argsFor, settle, testIp, testRequest, testServices } from "../testing/context";
 import * as coopHome from "./coop.$coopSlug";
 import * as devMail from "./dev.mail";
 import * as acceptRoute from "./invitations.accept";
@@ -22,7 +22,7 @@ async function usersWithEmail(email: string): Promise<number> {
 }
 
 async function sessionFor(email: string) {
-  const { token } = await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: "198.51.100.1", userAgent: "test" });
+  const { token } = await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "test" });
   return token;
 }
 

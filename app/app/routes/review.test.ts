@@ -5,7 +5,7 @@ import { createCoopWithPeople, createSubscriptionTier, DEFAULT_TEST_PASSWORD } f
 import { getTestRuntime } from "../../../tests/setup/runtime";
 import { sampleTermsFor } from "../../../tests/compliance/samples";
 import { renderOrderPage } from "../compliance.server";
-import { argsFor, settle, testRequest, testServices } from "../testing/context";
+import { argsFor, settle, testIp, testRequest, testServices } from "../testing/context";
 import * as home from "./review.$coopSlug";
 import * as consents from "./review.$coopSlug.consents";
 import * as rules from "./review.$coopSlug.rules";
@@ -14,7 +14,7 @@ import * as terms from "./review.$coopSlug.terms.$termsVersionId";
 const rt = await getTestRuntime("2026-11-29T10:00:00Z");
 const services = testServices(rt);
 const sessionFor = async (email: string) =>
-  (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: "198.51.100.1", userAgent: "test" })).token;
+  (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "test" })).token;
 
 async function setup() {
   const p = await createCoopWithPeople(rt);

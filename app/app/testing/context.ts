@@ -13,6 +13,16 @@ import { createAppLoadContext, type AppServices } from "../context.server";
 
 export const TEST_APP_URL = "http://kiln.test";
 
+let ipCounter = 0;
+/**
+ * A client address of its own for each test sign-in (10.x.y.z from the process id and a counter):
+ * sign-in rate limits count per IP in the database, which every test file of a server run shares.
+ */
+export function testIp(): string {
+  const n = ++ipCounter;
+  return `10.${process.pid % 256}.${(n >> 8) & 255}.${n & 255}`;
+}
+
 export function testServices(rt: Runtime, env: Record<string, string> = {}): AppServices & { outboxNotified: number } {
   const dataDir = mkdtempSync(path.join(tmpdir(), "kiln-app-test-"));
   const services = {
