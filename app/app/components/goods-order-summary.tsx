@@ -1,6 +1,7 @@
 import type { ReactNode } from "react";
 import type { Locale } from "@kiln/compliance/disclosure";
 import { buildGoodsDisclosure, type GoodsOrderTerms } from "../goods-disclosure";
+import { DisclosureBlock } from "./order-summary";
 
 /**
  * The goods order form: the shipping address fields (`before`), then compliance's goods disclosure
@@ -24,27 +25,7 @@ export function GoodsOrderSummary({
   return (
     <form method="post" className="order-summary" data-order-form="">
       {before}
-      <section className="disclosure" data-disclosure-block="" aria-labelledby="disclosure-heading">
-        <h2 id="disclosure-heading">{model.heading}</h2>
-        <dl>
-          {model.items.map((item) => (
-            <div key={item.id} className="disclosure-item" data-disclosure={item.id}>
-              <dt data-disclosure-label="">{item.label}</dt>
-              <dd>
-                {item.text}
-                {item.links.map((link) => (
-                  <span key={link.href}>
-                    {" "}
-                    <a href={link.href} data-entry={link.entry}>
-                      {link.label}
-                    </a>
-                  </span>
-                ))}
-              </dd>
-            </div>
-          ))}
-        </dl>
-      </section>
+      <DisclosureBlock heading={model.heading} items={model.items} />
       {children}
       <button type="submit" className="order-button" data-order-button="">
         {model.buttonLabel}

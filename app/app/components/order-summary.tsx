@@ -9,6 +9,41 @@ import { buildDisclosure, type Locale, type Terms } from "@kiln/compliance/discl
  *   data-disclosure-block, data-disclosure="<element>", data-disclosure-label, data-entry="cancel|withdraw",
  *   data-consent="auto-renew|express-start", data-order-button.
  */
+/** One element of a disclosure block (subscription or goods), with its optional entry links. */
+export interface DisclosureBlockItem {
+  id: string;
+  label: string;
+  text: string;
+  links: ReadonlyArray<{ href: string; label: string; entry?: string }>;
+}
+
+/** The disclosure block both order pages render (and the engine judges): heading, then one entry per element. */
+export function DisclosureBlock({ heading, items }: { heading: string; items: readonly DisclosureBlockItem[] }) {
+  return (
+    <section className="disclosure" data-disclosure-block="" aria-labelledby="disclosure-heading">
+      <h2 id="disclosure-heading">{heading}</h2>
+      <dl>
+        {items.map((item) => (
+          <div key={item.id} className="disclosure-item" data-disclosure={item.id}>
+            <dt data-disclosure-label="">{item.label}</dt>
+            <dd>
+              {item.text}
+              {item.links.map((link) => (
+                <span key={link.href}>
+                  {" "}
+                  <a href={link.href} data-entry={link.entry}>
+                    {link.label}
+                  </a>
+                </span>
+              ))}
+            </dd>
+          </div>
+        ))}
+      </dl>
+    </section>
+  );
+}
+
 export interface OrderSummaryProps {
   terms: Terms;
   locale: Locale;
@@ -23,27 +58,7 @@ export function OrderSummary({ terms, locale, asOf, action, children }: OrderSum
   const model = buildDisclosure(terms, { locale, asOf });
   return (
     <form method="post" action={action} className="order-summary" data-order-form="">
-      <section className="disclosure" data-disclosure-block="" aria-labelledby="disclosure-heading">
-        <h2 id="disclosure-heading">{model.heading}</h2>
-        <dl>
-          {model.items.map((item) => (
-            <div key={item.id} className="disclosure-item" data-disclosure={item.id}>
-              <dt data-disclosure-label="">{item.label}</dt>
-              <dd>
-                {item.text}
-                {item.links.map((link) => (
-                  <span key={link.href}>
-                    {" "}
-                    <a href={link.href} data-entry={link.entry}>
-                      {link.label}
-                    </a>
-                  </span>
-                ))}
-              </dd>
-            </div>
-          ))}
-        </dl>
-      </section>
+      <DisclosureBlock heading={model.heading} items={model.items} />
       <div className="consents">
         {model.consents.map((consent) => (
           <label key={consent.name}>
