@@ -5,6 +5,7 @@ import { listMemberNotices } from "@kiln/rights";
 import { requireUser } from "../auth.server";
 import type { MessageKey } from "../i18n";
 import { useLocale, useT } from "../i18n/react";
+import { DeclarationLists, utcMinute } from "../components/rights-lists";
 
 export const meta: MetaFunction = () => [{ title: "Notices · Kiln" }];
 
@@ -13,9 +14,6 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireUser(context, request);
   return listMemberNotices(context.rt, { userId: user.id });
 }
-
-const when = (d: string | Date | null | undefined) =>
-  d ? `${new Date(d).toISOString().slice(0, 16).replace("T", " ")} UTC` : "—";
 
 export default function AccountNotices() {
   const t = useT();
@@ -36,7 +34,7 @@ export default function AccountNotices() {
                 {t("notices.optIn.line", {
                   from: formatMoney(c.oldAmountMinor, c.currency.toUpperCase(), locale),
                   to: formatMoney(c.newAmountMinor, c.currency.toUpperCase(), locale),
-                  date: when(c.effectiveAt),
+                  date: utcMinute(c.effectiveAt),
                 })}{" "}
                 <Link to={`/price-changes/${c.id}/accept`}>{t("notices.optIn.review")}</Link>
               </li>
@@ -51,37 +49,22 @@ export default function AccountNotices() {
         <ul className="list" data-testid="notices">
           {notices.map((n) => (
             <li key={n.id}>
-              <code>{when(n.sentAt)}</code> · {t(`notices.kind.${n.kind}` as MessageKey)} · {n.tierName} · {n.channel}
+              <code>{utcMinute(n.sentAt)}</code> · {t(`notices.kind.${n.kind}` as MessageKey)} · {n.tierName} ·{" "}
+              {n.channel}
             </li>
           ))}
         </ul>
       )}
-      <h2>{t("notices.yourCancellations")}</h2>
-      {cancellations.length === 0 ? (
-        <p className="empty">{t("notices.noDeclarations")}</p>
-      ) : (
-        <ul className="list" data-testid="cancellations">
-          {cancellations.map((c) => (
-            <li key={c.id}>
-              {t(`rights.kind.${c.kind}` as MessageKey)} · {t("rights.received", { date: when(c.receivedAt) })}
-              {c.endsAt ? ` · ${t("rights.endsAt", { date: when(c.endsAt) })}` : ""}
-            </li>
-          ))}
-        </ul>
-      )}
-      <h2>{t("notices.yourWithdrawals")}</h2>
-      {withdrawals.length === 0 ? (
-        <p className="empty">{t("notices.noDeclarations")}</p>
-      ) : (
-        <ul className="list" data-testid="withdrawals">
-          {withdrawals.map((w) => (
-            <li key={w.id}>
-              {t(`rights.outcome.${w.outcome}` as MessageKey)} · {t("rights.received", { date: when(w.receivedAt) })}
-              {w.acknowledgedAt ? ` · ${t("rights.acknowledged", { date: when(w.acknowledgedAt) })}` : ""}
-            </li>
-          ))}
-        </ul>
-      )}
+      <DeclarationLists
+        cancellations={cancellations}
+        withdrawals={withdrawals}
+        titles={{
+          cancellations: "notices.yourCancellations",
+          withdrawals: "notices.yourWithdrawals",
+          noCancellations: "notices.noDeclarations",
+          noWithdrawals: "notices.noDeclarations",
+        }}
+      />
     </section>
   );
 }

@@ -4,6 +4,7 @@ import { getSubscriptionRecord } from "@kiln/rights";
 import { throwAsPage } from "../billing.server";
 import type { MessageKey } from "../i18n";
 import { useT } from "../i18n/react";
+import { utcMinute } from "../components/rights-lists";
 import { requireReviewerOf } from "../review.server";
 import { downloadHref } from "./review.$coopSlug.evidence";
 
@@ -15,9 +16,6 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const record = await getSubscriptionRecord(context.rt, actor, params.id ?? "").catch(throwAsPage);
   return { coop, ...record };
 }
-
-const when = (d: string | Date | null | undefined) =>
-  d ? `${new Date(d).toISOString().slice(0, 16).replace("T", " ")} UTC` : "—";
 
 export default function SubscriptionRecord() {
   const t = useT();
@@ -31,7 +29,7 @@ export default function SubscriptionRecord() {
       <h1>{t("evidence.subscriptionTitle", { tier: s.tierName, email: s.memberEmail })}</h1>
       <p>
         {t("evidence.status", { status: s.status })}
-        {s.currentPeriodEnd ? ` · ${t("evidence.periodEnd", { date: when(s.currentPeriodEnd) })}` : ""}
+        {s.currentPeriodEnd ? ` · ${t("evidence.periodEnd", { date: utcMinute(s.currentPeriodEnd) })}` : ""}
         {s.cancelAtPeriodEnd ? ` · ${t("evidence.cancelAtPeriodEnd")}` : ""}
       </p>
       <h2>{t("evidence.export")}</h2>
@@ -52,31 +50,31 @@ export default function SubscriptionRecord() {
             {timeline.map((e) => (
               <tr key={`${e.kind}-${e.id}`} data-kind={e.kind}>
                 <td>
-                  <code>{when(e.at)}</code>
+                  <code>{utcMinute(e.at)}</code>
                 </td>
                 <td>{t(`evidence.event.${e.kind}` as MessageKey)}</td>
                 <td>
                   {e.kind === "notice" ? (
                     <>
                       {t(`notices.kind.${e.noticeKind}` as MessageKey)} · {e.status} ·{" "}
-                      {t("evidence.due", { date: when(e.dueAt) })}
-                      {e.sentAt ? ` · ${t("evidence.sent", { date: when(e.sentAt) })}` : ""} · <code>{e.template}</code>{" "}
-                      · {e.language} · {e.channel}
+                      {t("evidence.due", { date: utcMinute(e.dueAt) })}
+                      {e.sentAt ? ` · ${t("evidence.sent", { date: utcMinute(e.sentAt) })}` : ""} ·{" "}
+                      <code>{e.template}</code> · {e.language} · {e.channel}
                     </>
                   ) : e.kind === "refund" ? (
                     <>
                       {t(`rights.refundStatus.${e.status}` as MessageKey)} · {(e.amountMinor / 100).toFixed(2)}{" "}
-                      {e.currency.toUpperCase()} · {t("rights.dueBy", { date: when(e.dueBy) })}
+                      {e.currency.toUpperCase()} · {t("rights.dueBy", { date: utcMinute(e.dueBy) })}
                     </>
                   ) : e.kind === "cancellation" ? (
                     <>
                       {t(`rights.kind.${e.detail}` as MessageKey)}
-                      {e.endsAt ? ` · ${t("rights.endsAt", { date: when(e.endsAt) })}` : ""}
+                      {e.endsAt ? ` · ${t("rights.endsAt", { date: utcMinute(e.endsAt) })}` : ""}
                     </>
                   ) : e.kind === "withdrawal" ? (
                     <>
                       {t(`rights.outcome.${e.detail}` as MessageKey)}
-                      {e.acknowledgedAt ? ` · ${t("rights.acknowledged", { date: when(e.acknowledgedAt) })}` : ""}
+                      {e.acknowledgedAt ? ` · ${t("rights.acknowledged", { date: utcMinute(e.acknowledgedAt) })}` : ""}
                     </>
                   ) : (
                     e.detail
@@ -91,7 +89,7 @@ export default function SubscriptionRecord() {
       {consents.map((c) => (
         <details key={c.id}>
           <summary>
-            <code>{when(c.consentedAt)}</code> · {c.jurisdiction} · {c.locale} · “{c.buttonLabel}” ·{" "}
+            <code>{utcMinute(c.consentedAt)}</code> · {c.jurisdiction} · {c.locale} · “{c.buttonLabel}” ·{" "}
             <code>{c.disclosureHash.slice(0, 12)}</code>
           </summary>
           <pre className="wrap">{c.disclosureText}</pre>

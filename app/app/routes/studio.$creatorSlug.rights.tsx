@@ -6,6 +6,7 @@ import { throwAsPage } from "../billing.server";
 import { notFound } from "../errors.server";
 import type { MessageKey } from "../i18n";
 import { useT } from "../i18n/react";
+import { DeclarationLists, utcMinute } from "../components/rights-lists";
 
 export const meta: MetaFunction = () => [{ title: "Cancellations and refunds · Kiln" }];
 
@@ -15,9 +16,6 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const rights = await listCreatorRights(context.rt, ctx).catch(throwAsPage);
   return { creator: membership.creator ?? notFound(), ...rights };
 }
-
-const when = (d: string | Date | null | undefined) =>
-  d ? `${new Date(d).toISOString().slice(0, 16).replace("T", " ")} UTC` : "—";
 
 export default function CreatorRights() {
   const t = useT();
@@ -40,38 +38,22 @@ export default function CreatorRights() {
               {t(`rights.refundStatus.${r.status}` as MessageKey)} · {(r.amountMinor / 100).toFixed(2)}{" "}
               {r.currency.toUpperCase()} ({t(`rights.basis.${r.basis}` as MessageKey)}) ·{" "}
               {r.refundedAt
-                ? t("rights.refundedAt", { date: when(r.refundedAt) })
-                : t("rights.dueBy", { date: when(r.dueBy) })}
+                ? t("rights.refundedAt", { date: utcMinute(r.refundedAt) })
+                : t("rights.dueBy", { date: utcMinute(r.dueBy) })}
             </li>
           ))}
         </ul>
       )}
-      <h2>{t("rights.cancellations")}</h2>
-      {cancellations.length === 0 ? (
-        <p className="empty">{t("rights.noCancellations")}</p>
-      ) : (
-        <ul className="list" data-testid="cancellations">
-          {cancellations.map((c) => (
-            <li key={c.id}>
-              {t(`rights.kind.${c.kind}` as MessageKey)} · {t("rights.received", { date: when(c.receivedAt) })}
-              {c.endsAt ? ` · ${t("rights.endsAt", { date: when(c.endsAt) })}` : ""}
-            </li>
-          ))}
-        </ul>
-      )}
-      <h2>{t("rights.withdrawals")}</h2>
-      {withdrawals.length === 0 ? (
-        <p className="empty">{t("rights.noWithdrawals")}</p>
-      ) : (
-        <ul className="list" data-testid="withdrawals">
-          {withdrawals.map((w) => (
-            <li key={w.id}>
-              {t(`rights.outcome.${w.outcome}` as MessageKey)} · {t("rights.received", { date: when(w.receivedAt) })}
-              {w.acknowledgedAt ? ` · ${t("rights.acknowledged", { date: when(w.acknowledgedAt) })}` : ""}
-            </li>
-          ))}
-        </ul>
-      )}
+      <DeclarationLists
+        cancellations={cancellations}
+        withdrawals={withdrawals}
+        titles={{
+          cancellations: "rights.cancellations",
+          withdrawals: "rights.withdrawals",
+          noCancellations: "rights.noCancellations",
+          noWithdrawals: "rights.noWithdrawals",
+        }}
+      />
     </section>
   );
 }
