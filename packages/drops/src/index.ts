@@ -29,14 +29,13 @@ export {
   completeClaimPayment,
   getOrderPage,
   payForClaim,
-  runDropHoldJob,
   startClaimCheckout,
-  sweepDropPayments,
   type DropPayment,
   type Order,
   type OrderPage,
   type PayResult,
 } from "./payment";
+export { runDropHoldJob, sweepDropPayments } from "./payment-sweeps";
 export { listCreatorOrders, listFactoryOrders, listMemberOrders, markOrder, type OrderView } from "./orders";
 export { joinWaitlist, leaveWaitlist, offerWaitlist, waitlistPosition, type WaitlistEntry } from "./waitlist";
 export {

@@ -4,10 +4,9 @@ import type { Stripe } from "@kiln/billing";
 import { selectLockedAllocation } from "@kiln/capacity";
 import { AppError } from "@kiln/core";
 import { schema, withSystem, type Runtime, type Tx } from "@kiln/db";
-import { expireHolds, type MemberContext } from "./claims";
+import type { MemberContext } from "./claims";
 import { PayForClaimSchema, type PayForClaimInput } from "./schemas";
 import { notifyMember } from "./notify";
-import { offerWaitlist } from "./waitlist";
 import { parseInput } from "./validate";
 
 /**
@@ -431,7 +430,7 @@ async function findOrder(rt: Runtime, claimId: string) {
  * creates the order and records the capture. A crash between 2 and 3 leaves `capturing`, which
  * `sweepDropPayments` finishes; expiry never releases such a claim.
  */
-async function captureClaim(rt: Runtime, stripe: Stripe, claimId: string): Promise<PayResult> {
+export async function captureClaim(rt: Runtime, stripe: Stripe, claimId: string): Promise<PayResult> {
   const payment = await withSystem(rt, "drops-capture-begin", async (tx) => {
     await tx.execute(sql`select id from drop_claims where id = ${claimId} for update`);
     const [p] = await tx.select().from(schema.dropPayments).where(eq(schema.dropPayments.claimId, claimId));
@@ -679,58 +678,4 @@ export async function cancelAuthorisations(
     if (done) cancelled++;
   }
   return { cancelled };
-}
-
-/**
- * Finishes captures whose outcome was never recorded (a crash between Stripe's capture and the order
- * transaction): each `capturing` payment older than `staleSeconds` is captured again (idempotent) and
- * its order created. Afterwards no captured payment exists without an order.
- */
-export async function sweepDropPayments(
-  rt: Runtime,
-  stripe: Stripe,
-  options: { staleSeconds?: number; dropIds?: string[] } = {},
-) {
-  const stale = options.staleSeconds ?? 120;
-  const rows = await withSystem(rt, "drops-payment-sweep", (tx) =>
-    tx
-      .select({ claimId: schema.dropPayments.claimId })
-      .from(schema.dropPayments)
-      .innerJoin(schema.dropClaims, eq(schema.dropClaims.id, schema.dropPayments.claimId))
-      .where(
-        and(
-          eq(schema.dropPayments.status, "capturing"),
-          options.dropIds ? inArray(schema.dropClaims.dropId, options.dropIds) : undefined,
-          sql`${schema.dropPayments.updatedAt} <= kiln_now() - make_interval(secs => ${stale})`,
-        ),
-      ),
-  );
-  let repaired = 0;
-  for (const { claimId } of rows) {
-    try {
-      await captureClaim(rt, stripe, claimId);
-      repaired++;
-    } catch (error) {
-      console.error(`[kiln] drops: could not finish the capture of claim ${claimId}`, error);
-    }
-  }
-  return { repaired };
-}
-
-/**
- * The hold-expiry job: finishes stuck captures, returns expired units, cancels their authorisations,
- * and offers returned units to the waitlist.
- * `dropIds` limits it to some drops (tests sharing a server database with other files).
- */
-export async function runDropHoldJob(
-  rt: Runtime,
-  stripe: Stripe,
-  options: { dropIds?: string[]; appUrl?: string } = {},
-) {
-  const swept = await sweepDropPayments(rt, stripe, options);
-  const expired = await expireHolds(rt, options);
-  const cancelled = await cancelAuthorisations(rt, stripe, options);
-  // Units that came back go to the first members waiting, each with its own hold.
-  const waitlist = await offerWaitlist(rt, options);
-  return { ...expired, ...cancelled, ...swept, ...waitlist };
 }
