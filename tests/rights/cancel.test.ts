@@ -4,7 +4,7 @@ import { schema, withSystem, withTenant } from "@kiln/db";
 import {
   allowedSaveOffers,
   cancelPageContext,
-  findCancellationReceipt,
+  findReceipt,
   receiptPdf,
   SAVE_OFFER_POLICY,
   submitCancellation,
@@ -92,7 +92,7 @@ describe("cancel button, logged out", () => {
     expect(verifyReceiptToken(RECEIPT_KEY, "cancellation", receipt.receiptToken)).toBe(true);
     expect(verifyReceiptToken(RECEIPT_KEY, "cancellation", `${receipt.declarationId}.forged`)).toBe(false);
     expect(verifyReceiptToken("another-key-0123456789", "cancellation", receipt.receiptToken)).toBe(false);
-    const found = await findCancellationReceipt(rt, receipt.receiptToken);
+    const found = await findReceipt(rt, "cancellation", receipt.receiptToken);
     expect(found?.statement).toContain("Kündigungserklärung");
     const pdf = await receiptPdf({
       title: "Kündigungserklärung",

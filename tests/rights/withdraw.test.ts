@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schema, withSystem } from "@kiln/db";
 import {
-  findWithdrawalReceipt,
+  findReceipt,
   isWithinWithdrawalPeriod,
   performRefund,
   serviceRefund,
@@ -245,7 +245,7 @@ describe("withdrawal function, logged out", () => {
       expect.not.arrayContaining([expect.objectContaining({ template: "rights-withdrawal" })]),
     );
     expect(await withdrawalsOf(m.subscription.id)).toEqual([]);
-    const found = await findWithdrawalReceipt(rt, answer.receiptToken);
+    const found = await findReceipt(rt, "withdrawal", answer.receiptToken);
     expect(found?.statement).toContain("I hereby withdraw from my contract.");
   });
 

@@ -1,12 +1,5 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import {
-  findCancellationReceipt,
-  findWithdrawalReceipt,
-  receiptPdf,
-  receiptText,
-  verifyReceiptToken,
-  type Receipt,
-} from "@kiln/rights";
+import { findReceipt, receiptPdf, receiptText, verifyReceiptToken, type Receipt } from "@kiln/rights";
 import { notFound } from "../errors.server";
 import { translator } from "../i18n";
 
@@ -19,10 +12,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const kind = new URL(request.url).pathname.startsWith("/withdraw/") ? "withdrawal" : "cancellation";
   const token = params.token ?? "";
   if (!verifyReceiptToken(context.cookieSecret, kind, token)) notFound();
-  const row =
-    kind === "withdrawal"
-      ? await findWithdrawalReceipt(context.rt, token)
-      : await findCancellationReceipt(context.rt, token);
+  const row = await findReceipt(context.rt, kind, token);
   if (!row) notFound();
   const t = translator(row.locale === "de" ? "de" : "en");
   const receipt: Receipt = {

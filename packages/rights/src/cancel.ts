@@ -342,22 +342,6 @@ export async function applyPendingCancellations(rt: Runtime, stripe: Stripe): Pr
   return n;
 }
 
-/** The declaration behind a receipt link (the token's MAC is checked by the caller first). */
-export async function findCancellationReceipt(rt: Runtime, token: string) {
-  const [row] = await withSystem(rt, "rights-cancellation-receipt", (tx) =>
-    tx
-      .select({
-        statement: schema.cancellations.statement,
-        receivedAt: schema.cancellations.receivedAt,
-        locale: schema.cancellations.locale,
-      })
-      .from(schema.cancellations)
-      .where(eq(schema.cancellations.receiptHash, receiptHash(token)))
-      .limit(1),
-  );
-  return row ?? null;
-}
-
 /**
  * What the cancel page shows before anything is typed: the storefront's creator (public: slug and
  * name) when the member came from one, and — only for a signed-in member and only their own

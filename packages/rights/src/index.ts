@@ -31,7 +31,6 @@ export {
   applyPendingCancellations,
   cancelPageContext,
   CancelFormSchema,
-  findCancellationReceipt,
   recordCancellation,
   submitCancellation,
   type CancelFormInput,
@@ -40,7 +39,6 @@ export {
 } from "./cancel";
 export {
   applyWithdrawal,
-  findWithdrawalReceipt,
   performDueRefunds,
   performRefund,
   orderDeadline,
@@ -63,6 +61,7 @@ export {
   type WithdrawalStart,
 } from "./deadline";
 export {
+  findReceipt,
   receiptHash,
   receiptHtml,
   receiptPdf,

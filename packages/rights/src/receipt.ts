@@ -1,5 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { eq } from "drizzle-orm";
 import { PDFDocument, StandardFonts } from "pdf-lib";
+import { schema, withSystem, type Runtime } from "@kiln/db";
 
 /**
  * Receipt links for the declarations the logged-out forms receive (DE-7 / X-X4: the member can save
@@ -21,6 +23,19 @@ export function verifyReceiptToken(key: string, kind: "cancellation" | "withdraw
   const expected = Buffer.from(receiptToken(key, kind, id));
   const given = Buffer.from(token);
   return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+/** The declaration behind a receipt link (the caller checks the token's MAC first); null when none. */
+export async function findReceipt(rt: Runtime, kind: "cancellation" | "withdrawal", token: string) {
+  const table = kind === "withdrawal" ? schema.withdrawals : schema.cancellations;
+  const [row] = await withSystem(rt, `rights-${kind}-receipt`, (tx) =>
+    tx
+      .select({ statement: table.statement, receivedAt: table.receivedAt, locale: table.locale })
+      .from(table)
+      .where(eq(table.receiptHash, receiptHash(token)))
+      .limit(1),
+  );
+  return row ?? null;
 }
 
 /** A receipt as the member downloads it: a title, the statement, and when it was received. */

@@ -564,21 +564,6 @@ export async function performDueRefunds(rt: Runtime, stripe: Stripe): Promise<nu
   return paid;
 }
 
-export async function findWithdrawalReceipt(rt: Runtime, token: string) {
-  const [row] = await withSystem(rt, "rights-withdrawal-receipt", (tx) =>
-    tx
-      .select({
-        statement: schema.withdrawals.statement,
-        receivedAt: schema.withdrawals.receivedAt,
-        locale: schema.withdrawals.locale,
-      })
-      .from(schema.withdrawals)
-      .where(eq(schema.withdrawals.receiptHash, receiptHash(token)))
-      .limit(1),
-  );
-  return row ?? null;
-}
-
 /** The refund amount shown to the member, formatted (for the creator/member screens). */
 export const refundLabel = (r: { amountMinor: number; currency: string }, locale: Locale) =>
   formatMoney(r.amountMinor, r.currency.toUpperCase(), locale);
