@@ -86,6 +86,8 @@ export const products = pgTable(
     capability: text().notNull(),
     capacityUnitsPerItem: integer().notNull().default(1),
     sku: text().notNull(),
+    /** Lower-case style tags (e.g. "pastel", "botanical"): shown on the product page and used by the offer ranker. */
+    tags: text().array().notNull().default(sql`'{}'::text[]`),
     /** Why the EU right of withdrawal does not apply (e.g. made to the buyer's specification); null: it applies. */
     withdrawalExemptionReason: text(),
     /** At most this many units per member across all drops of this product, ever; null: no limit. */
