@@ -1,4 +1,5 @@
 import {
+  applyFinalActions,
   createStripeClient,
   listPendingWebhookEvents,
   processWebhookEvent,
@@ -18,6 +19,7 @@ export const BILLING_QUEUES = {
   webhook: "billing-webhook",
   webhookSweep: "billing-webhook-sweep",
   reconcile: "billing-reconcile",
+  finalAction: "billing-final-action",
 } as const;
 
 /**
@@ -64,6 +66,16 @@ export async function registerBillingWorkers(
     await reconcileAll(rt, stripe, options);
   });
   await jobs.schedule(BILLING_QUEUES.reconcile, "17 * * * *");
+  // Dunning's final action after the grace period, per co-op policy (docs/decisions/018): claims
+  // with a lease and skip-locked rows, so overlapping runs and retries act once per subscription.
+  await jobs.register(BILLING_QUEUES.finalAction, async () => {
+    const results = await applyFinalActions(rt, stripe, options);
+    for (const r of results)
+      if (r.outcome === "failed")
+        console.error(`[kiln] billing: final action ${r.action} on ${r.subscriptionId} failed: ${r.error}`);
+    if (results.some((r) => r.outcome === "applied" || r.outcome === "already_applied")) notifyOutbox();
+  });
+  await jobs.schedule(BILLING_QUEUES.finalAction, "*/10 * * * *");
   // Notices and price changes (issue 6 item 3, issue 5 item 5): they need this Stripe client too.
   await registerNoticeWorkers(jobs, rt, stripe, config);
 }

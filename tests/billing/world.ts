@@ -25,7 +25,10 @@ export const SECRETS = { platform: "whsec_test_platform", connect: "whsec_test_c
  * receiver, the real SDK pointed at it, and helpers for the order flow. The emulator's clock follows
  * the test clock, so periods and Kiln's time agree.
  */
-export async function startBillingWorld(rt: TestRuntime) {
+export async function startBillingWorld(
+  rt: TestRuntime,
+  options: Pick<NonNullable<Parameters<typeof startStripeEmulator>[0]>, "afterFinalFailure"> = {},
+) {
   const stripeFor = { current: undefined as ReturnType<typeof createStripeClient> | undefined };
   const responses: number[] = [];
   const server: Server = createServer((req, res) => {
@@ -51,6 +54,7 @@ export async function startBillingWorld(rt: TestRuntime) {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const emulator: StripeEmulator = await startStripeEmulator({
     now: () => rt.clock.now(),
+    ...options,
     webhooks: [
       { url: `${base}/api/v1/webhooks/stripe`, secret: SECRETS.platform },
       { url: `${base}/api/v1/webhooks/stripe-connect`, secret: SECRETS.connect, connect: true },

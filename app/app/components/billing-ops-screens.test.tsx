@@ -31,6 +31,7 @@ const studio = {
       status: "active",
       cancelAtPeriodEnd: false,
       currentPeriodEnd: "2026-12-29T10:00:00.000Z",
+      finalAction: null,
       price: { amountMinor: 900, currency: "eur" },
       dispute: { status: "needs_response", reason: "fraudulent", amount: { amountMinor: 900, currency: "eur" } },
     },
@@ -63,7 +64,7 @@ const studio = {
 
 const coop = {
   coop: { slug: "north", name: "North Co-op" },
-  settings: { applicationFeeBps: 500, graceDays: 7 },
+  settings: { applicationFeeBps: 500, graceDays: 7, finalAction: "cancel" },
   deadLetters: [
     {
       stripeEventId: "evt_1",

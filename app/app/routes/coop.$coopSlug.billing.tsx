@@ -3,11 +3,13 @@ import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import {
   ApplicationFeeSchema,
+  DunningPolicySchema,
   getCoopBillingAdmin,
   retryDeadLetter,
   RetryDeadLetterSchema,
   runReconciliationNow,
   setApplicationFee,
+  setDunningPolicy,
 } from "@kiln/billing";
 import { requireBilling } from "../billing.server";
 import { requireCoopAdmin, submitIntent } from "../capacity.server";
@@ -57,6 +59,13 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       ApplicationFeeSchema,
       (v) => setApplicationFee(context.rt, ctx, v),
       () => redirectWithToast(context, back, { kind: "success", key: "billingOps.fee.saved" }),
+    );
+  if (intent === "dunning")
+    return submitIntent(
+      formData,
+      DunningPolicySchema,
+      (v) => setDunningPolicy(context.rt, ctx, v),
+      () => redirectWithToast(context, back, { kind: "success", key: "billingOps.dunning.saved" }),
     );
   if (intent === "retry")
     return submitIntent(
@@ -113,6 +122,37 @@ export default function CoopBilling() {
             hint={t("billingOps.fee.hint", { percent: `${(data.settings.applicationFeeBps / 100).toFixed(2)} %` })}
           />
           <FormErrors result={result} intent="fee" />
+          <button type="submit">{t("common.save")}</button>
+        </Form>
+      </section>
+      <section className="card" aria-labelledby="dunning-title">
+        <h2 id="dunning-title">{t("billingOps.dunning.title")}</h2>
+        <Form method="post">
+          <input type="hidden" name="intent" value="dunning" />
+          <Input
+            label={t("billingOps.dunning.grace")}
+            name="graceDays"
+            type="number"
+            min={0}
+            step={1}
+            defaultValue={lastValue(result, "dunning", "graceDays") ?? data.settings.graceDays}
+          />
+          <fieldset className="field">
+            <legend>{t("billingOps.dunning.action")}</legend>
+            {(["cancel", "mark_unpaid"] as const).map((action) => (
+              <label key={action}>
+                <input
+                  type="radio"
+                  name="finalAction"
+                  value={action}
+                  defaultChecked={(lastValue(result, "dunning", "finalAction") ?? data.settings.finalAction) === action}
+                />{" "}
+                {t(`billingOps.dunning.action.${action}`)}
+              </label>
+            ))}
+          </fieldset>
+          <p className="hint">{t("billingOps.dunning.hint")}</p>
+          <FormErrors result={result} intent="dunning" />
           <button type="submit">{t("common.save")}</button>
         </Form>
       </section>

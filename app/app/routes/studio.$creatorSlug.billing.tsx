@@ -25,6 +25,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     subscribers: overview.subscribers.map((s) => ({
       ...s,
       currentPeriodEnd: s.currentPeriodEnd?.toISOString() ?? null,
+      finalAction: s.finalAction ? { action: s.finalAction.action, at: s.finalAction.at.toISOString() } : null,
     })),
     disputes: overview.disputes.map((d) => ({ ...d, createdAt: d.createdAt.toISOString() })),
   };
@@ -94,6 +95,15 @@ export default function StudioBilling() {
                   <td>
                     {s.status}
                     {s.cancelAtPeriodEnd ? ` · ${t("billingOps.subscribers.cancels")}` : ""}
+                    {s.finalAction ? (
+                      <span data-final-action={s.finalAction.action}>
+                        {" "}
+                        ·{" "}
+                        {t(`billingOps.subscribers.finalAction.${s.finalAction.action}`, {
+                          date: formatDate(new Date(s.finalAction.at), locale),
+                        })}
+                      </span>
+                    ) : null}
                     {s.dispute ? (
                       <strong className="form-error">
                         {" "}

@@ -35,6 +35,14 @@ const memberRead = (table: string, column = "member_user_id") =>
     using: sql`${sql.raw(column)} = kiln_user_id()`,
   });
 
+/**
+ * What Kiln does to a subscription still past_due when the grace period has run out (issue 5 §6,
+ * docs/decisions/018): `cancel` ends it on Stripe now; `mark_unpaid` keeps it but stops collection
+ * and entitlement until the member pays the open invoice (Stripe's `unpaid` semantic).
+ */
+export const billingFinalAction = pgEnum("billing_final_action", ["cancel", "mark_unpaid"]);
+export type BillingFinalAction = (typeof billingFinalAction.enumValues)[number];
+
 /** Per-co-op billing policy (a missing row means the defaults). */
 export const billingSettings = pgTable(
   "billing_settings",
@@ -46,6 +54,8 @@ export const billingSettings = pgTable(
     applicationFeeBps: integer().notNull().default(500),
     /** How long a past_due subscription stays entitled (dunning grace period). */
     graceDays: integer().notNull().default(7),
+    /** The final action after the grace period (docs/decisions/018). */
+    finalAction: billingFinalAction().notNull().default("cancel"),
     updatedAt: updatedAt(),
   },
   (t) => [
@@ -197,6 +207,14 @@ export const subscriptions = pgTable(
     scheduledTierPriceId: uuid().references(() => tierPrices.id, { onDelete: "restrict" }),
     scheduledConsentId: uuid().references(() => consents.id, { onDelete: "restrict" }),
     scheduledAt: ts(),
+    /**
+     * The co-op's final action after the grace period (docs/decisions/018): which one, when the
+     * sweep claimed it (a lease: a claim not done within minutes is taken over) and when it was
+     * done (Stripe changed, member told). Done when `finalActionAt >= finalActionClaimedAt`.
+     */
+    finalAction: billingFinalAction(),
+    finalActionClaimedAt: ts(),
+    finalActionAt: ts(),
     /** Stripe's `created` (seconds) of the last event applied; an older event never overwrites. */
     lastEventCreated: bigint({ mode: "number" }),
     lastEventId: text(),

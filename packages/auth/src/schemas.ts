@@ -29,6 +29,8 @@ export const API_SCOPES = [
   "capacity:write",
   "drops:read",
   "drops:write",
+  "billing:read",
+  "billing:write",
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 

@@ -17,6 +17,7 @@ export {
   CreateSubscriptionSchema,
   startSubscriptionCheckout,
   StartCheckoutSchema,
+  type BillingTaxOptions,
   type CreateSubscriptionInput,
 } from "./subscribe";
 export { stateFromStripe } from "./subscription-state";
@@ -52,6 +53,7 @@ export {
 export {
   ApplicationFeeSchema,
   ChurnPeriodSchema,
+  DunningPolicySchema,
   getCoopBillingAdmin,
   getCreatorBilling,
   monthlyAmount,
@@ -59,7 +61,17 @@ export {
   RetryDeadLetterSchema,
   runReconciliationNow,
   setApplicationFee,
+  setDunningPolicy,
   type CoopBillingAdmin,
   type CreatorBillingOverview,
   type Money,
 } from "./reports";
+export {
+  applyFinalActions,
+  FINAL_ACTION_CANCEL_COMMENT,
+  FINAL_ACTION_LEASE_MINUTES,
+  finalActionEmail,
+  type BillingFinalAction,
+  type FinalActionOutcome,
+  type FinalActionResult,
+} from "./final-action";

@@ -11,6 +11,7 @@ import {
   requireMemberId,
   type MemberOpInput,
 } from "./own-subscription";
+import { liftUnpaidWhenPaid } from "./final-action";
 import { upsertSubscriptionFromStripe } from "./subscription-state";
 
 export const CardUpdateSchema = z.object({ subscriptionId: z.uuid(), returnUrl: z.url() });
@@ -88,7 +89,12 @@ export async function retrySubscriptionPayment(
       declineMessage = error.message;
     }
   }
-  const fresh = await stripe.subscriptions.retrieve(sub.stripeSubscriptionId, { expand: ["latest_invoice"] }, account);
+  // Marked unpaid after the grace period (docs/decisions/018): paying lifts it, collection resumes.
+  const fresh = await liftUnpaidWhenPaid(
+    stripe,
+    sub.stripeAccountId,
+    await stripe.subscriptions.retrieve(sub.stripeSubscriptionId, { expand: ["latest_invoice"] }, account),
+  );
   const now = rt.clock.now();
   const written = await withSystem(rt, "billing-retry", async (tx) => {
     const locked = await ownSubscription(tx, memberUserId, subscriptionId, true);

@@ -43,6 +43,8 @@ export interface CreatorBillingOverview {
     status: string;
     cancelAtPeriodEnd: boolean;
     currentPeriodEnd: Date | null;
+    /** The co-op's final action after the grace period, when one was taken (docs/decisions/018). */
+    finalAction: { action: "cancel" | "mark_unpaid"; at: Date } | null;
     price: Money;
     dispute: { status: string; reason: string; amount: Money } | null;
   }>;
@@ -173,6 +175,7 @@ export async function getCreatorBilling(
         status: sub.status,
         cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
         currentPeriodEnd: sub.currentPeriodEnd,
+        finalAction: sub.finalAction && sub.finalActionAt ? { action: sub.finalAction, at: sub.finalActionAt } : null,
         price: { amountMinor: price.amountMinor, currency: price.currency },
         dispute: d
           ? { status: d.status, reason: d.reason, amount: { amountMinor: d.amountMinor, currency: d.currency } }
@@ -208,7 +211,7 @@ function requireCoopAdmin(actor: TenantContext) {
 }
 
 export interface CoopBillingAdmin {
-  settings: { applicationFeeBps: number; graceDays: number };
+  settings: { applicationFeeBps: number; graceDays: number; finalAction: "cancel" | "mark_unpaid" };
   deadLetters: Array<{
     stripeEventId: string;
     type: string;
@@ -267,7 +270,11 @@ export async function getCoopBillingAdmin(rt: Runtime, actor: TenantContext): Pr
       .limit(100),
   );
   return {
-    settings: { applicationFeeBps: settings?.applicationFeeBps ?? 500, graceDays: settings?.graceDays ?? 7 },
+    settings: {
+      applicationFeeBps: settings?.applicationFeeBps ?? 500,
+      graceDays: settings?.graceDays ?? 7,
+      finalAction: settings?.finalAction ?? "cancel",
+    },
     deadLetters: deadLetters.map((e) => ({
       stripeEventId: e.stripeEventId,
       type: e.type,
@@ -317,6 +324,50 @@ export async function setApplicationFee(
       data: { from: before?.applicationFeeBps ?? 500, to: bps },
     });
     return { applicationFeeBps: bps };
+  });
+}
+
+export const DunningPolicySchema = z.object({
+  graceDays: z.coerce
+    .number({ error: "Enter the grace period in days" })
+    .int("Enter a whole number of days")
+    .min(0, "The grace period cannot be negative")
+    .max(60, "The grace period can be at most 60 days"),
+  finalAction: z.enum(["cancel", "mark_unpaid"], { error: "Choose what happens after the grace period" }),
+});
+
+/**
+ * Sets the co-op's dunning policy (issue 5 §6, docs/decisions/018): how long a past_due subscription
+ * stays entitled, and the final action once that has run out. Applies to subscriptions not yet
+ * acted on (the sweep reads it when it claims one); audited with the values before and after.
+ */
+export async function setDunningPolicy(
+  rt: Runtime,
+  actor: TenantContext,
+  input: z.input<typeof DunningPolicySchema>,
+): Promise<z.output<typeof DunningPolicySchema>> {
+  const a = requireCoopAdmin(actor);
+  const parsed = DunningPolicySchema.safeParse(input);
+  if (!parsed.success) throw new AppError("BAD_INPUT", parsed.error.issues[0]?.message ?? "Invalid policy");
+  const policy = parsed.data;
+  return withTenant(rt, a, async (tx) => {
+    const [before] = await tx.select().from(schema.billingSettings).where(eq(schema.billingSettings.coopId, a.coopId));
+    await tx
+      .insert(schema.billingSettings)
+      .values({ coopId: a.coopId, ...policy })
+      .onConflictDoUpdate({ target: schema.billingSettings.coopId, set: { ...policy, updatedAt: rt.clock.now() } });
+    await appendAudit(tx, rt.clock.now(), {
+      coopId: a.coopId,
+      actorUserId: a.userId,
+      action: "billing.dunning_policy_set",
+      subjectType: "billing_settings",
+      subjectId: a.coopId,
+      data: {
+        from: { graceDays: before?.graceDays ?? 7, finalAction: before?.finalAction ?? "cancel" },
+        to: policy,
+      },
+    });
+    return policy;
   });
 }
 

@@ -25,6 +25,14 @@ export const StartCheckoutSchema = z.object({
 });
 
 /**
+ * Stripe Tax (issue 5 §2), from config `stripeTax` (STRIPE_TAX): when on, setup Checkout collects the
+ * billing address onto the customer and subscriptions are created with `automatic_tax[enabled]`.
+ */
+export interface BillingTaxOptions {
+  automaticTax?: boolean;
+}
+
+/**
  * Step 2 of the order flow (DESIGN.md §4): a Checkout Session in **setup** mode on the creator's
  * connected account collects the card; no money moves and no subscription exists yet. The member
  * becomes a customer of that account once (billing_customers).
@@ -34,6 +42,7 @@ export async function startSubscriptionCheckout(
   stripe: Stripe,
   actor: TenantContext,
   input: z.input<typeof StartCheckoutSchema>,
+  options: BillingTaxOptions = {},
 ) {
   const member = requireMember(actor);
   const { tierId, successUrl, cancelUrl } = StartCheckoutSchema.parse(input);
@@ -89,6 +98,10 @@ export async function startSubscriptionCheckout(
       success_url: successUrl,
       cancel_url: cancelUrl,
       metadata: { kiln_tier_id: tierId, kiln_user_id: member.userId },
+      // Stripe Tax computes from the customer's address: collect it and save it on the customer.
+      ...(options.automaticTax
+        ? { billing_address_collection: "required" as const, customer_update: { address: "auto" as const } }
+        : {}),
     },
     { stripeAccount: account },
   );
@@ -125,6 +138,7 @@ export async function createSubscription(
   stripe: Stripe,
   actor: TenantContext,
   input: CreateSubscriptionInput,
+  options: BillingTaxOptions = {},
 ) {
   const member = requireMember(actor);
   const parsed = CreateSubscriptionSchema.safeParse(input);
@@ -230,6 +244,8 @@ export async function createSubscription(
       payment_behavior: "allow_incomplete",
       ...(offer.price.trialDays ? { trial_period_days: offer.price.trialDays } : {}),
       metadata: { kiln_consent_id: consent.id, kiln_tier_id: tierId, kiln_user_id: member.userId },
+      // Stripe Tax (config STRIPE_TAX): prices are tax-inclusive, so the total stays what the order page showed.
+      ...(options.automaticTax ? { automatic_tax: { enabled: true } } : {}),
       expand: ["latest_invoice"],
     },
     { stripeAccount: account, idempotencyKey: consent.id },

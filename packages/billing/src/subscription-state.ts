@@ -14,14 +14,26 @@ function invoiceUrl(sub: Stripe.Subscription): string | null {
   return invoice.status === "open" ? (invoice.hosted_invoice_url ?? null) : null;
 }
 
+/** Metadata key Kiln sets on a Stripe subscription it marked unpaid after the grace period. */
+export const FINAL_ACTION_METADATA = "kiln_final_action";
+
+export function isMarkedUnpaid(sub: Pick<Stripe.Subscription, "metadata">): boolean {
+  return sub.metadata?.[FINAL_ACTION_METADATA] === "mark_unpaid";
+}
+
 /** Kiln's columns for a subscription as Stripe has it (the period lives on its items in this API version). */
 export function stateFromStripe(sub: Stripe.Subscription) {
   if (!STATUSES.has(sub.status)) throw new Error(`unknown subscription status ${sub.status}`);
   const ends = sub.items.data.map((i) => i.current_period_end).filter((n): n is number => typeof n === "number");
+  // The co-op's `mark_unpaid` final action (docs/decisions/018): Stripe keeps the subscription
+  // past_due with collection stopped and Kiln's marker in its metadata; Kiln says `unpaid`. The
+  // marker is Stripe's data, so a webhook re-fetching the object arrives at the same state.
+  const unpaid =
+    isMarkedUnpaid(sub) && (sub.status === "past_due" || sub.status === "unpaid" || sub.status === "active");
   // Collection paused (the member's pause, issue 5 §4): Stripe keeps `active`; Kiln says `paused`.
   const paused = sub.pause_collection !== null && sub.pause_collection !== undefined && sub.status === "active";
   return {
-    status: (paused ? "paused" : sub.status) as SubscriptionRow["status"],
+    status: (unpaid ? "unpaid" : paused ? "paused" : sub.status) as SubscriptionRow["status"],
     currentPeriodEnd: toDate(ends.length ? Math.max(...ends) : null),
     cancelAtPeriodEnd: sub.cancel_at_period_end,
     pendingInvoiceUrl: invoiceUrl(sub),

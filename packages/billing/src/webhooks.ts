@@ -4,6 +4,7 @@ import { isInTransaction, schema, withSystem, type Runtime } from "@kiln/db";
 import { applyAccountState } from "./connect";
 import { applyDisputeState } from "./disputes";
 import { queuePaymentFailedNotice } from "./dunning";
+import { liftUnpaidWhenPaid } from "./final-action";
 import { upsertSubscriptionFromStripe } from "./subscription-state";
 
 export type WebhookEndpoint = "platform" | "connect";
@@ -138,15 +139,18 @@ async function applyEvent(rt: Runtime, stripe: Stripe, event: Stripe.Event, opti
   }
   const subscriptionId = account ? subscriptionIdOf(event) : null;
   if (account && subscriptionId) {
-    const sub = await stripe.subscriptions.retrieve(
+    const fetched = await stripe.subscriptions.retrieve(
       subscriptionId,
       { expand: ["latest_invoice"] },
       { stripeAccount: account },
     );
+    // Marked unpaid after the grace period and paid since (hosted invoice page): collection resumes.
+    const sub = await liftUnpaidWhenPaid(stripe, account, fetched);
     const row = await withSystem(rt, "billing-webhook-subscription", async (tx) => {
       const written = await upsertSubscriptionFromStripe(tx, account, sub, { id: event.id, created: event.created });
       // Dunning: the member is told in the same transaction, once per event.
-      if (written && event.type === "invoice.payment_failed" && options.appUrl)
+      // Not for a subscription already ended (a late event after the final action told the member).
+      if (written && written.status !== "canceled" && event.type === "invoice.payment_failed" && options.appUrl)
         await queuePaymentFailedNotice(tx, written, event, { appUrl: options.appUrl, now: rt.clock.now() });
       return written;
     });

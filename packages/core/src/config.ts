@@ -46,6 +46,12 @@ export const ConfigSchema = z
       .or(z.literal("").transform(() => undefined)),
     STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
     STRIPE_CONNECT_WEBHOOK_SECRET: z.string().min(1).optional(),
+    /**
+     * Stripe Tax on subscriptions (issue 5 §2): `auto` = on with a real STRIPE_SECRET_KEY, off with the
+     * emulator (which computes no tax); `on` / `off` explicitly. Needs Stripe Tax set up on the
+     * creators' connected accounts (direct charges, docs/decisions/010).
+     */
+    STRIPE_TAX: z.enum(["auto", "on", "off"]).default("auto"),
     /** Port of the local Stripe emulator (0 = any free port). */
     STRIPE_EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(12111),
     INIT_CWD: z.string().optional(),
@@ -83,6 +89,8 @@ export const ConfigSchema = z
       stripeConnectWebhookSecret: env.STRIPE_CONNECT_WEBHOOK_SECRET ?? "whsec_kiln_emulator_connect_development",
       /** True when Kiln talks to the local emulator instead of Stripe. */
       useStripeEmulator: env.STRIPE_SECRET_KEY === undefined,
+      /** Subscriptions with `automatic_tax[enabled]` and the address collected in setup Checkout. */
+      stripeTax: env.STRIPE_TAX === "auto" ? env.STRIPE_SECRET_KEY !== undefined : env.STRIPE_TAX === "on",
       stripeEmulatorPort: env.STRIPE_EMULATOR_PORT,
       stripeEmulatorDir: path.join(dataDir, "stripe-emulator"),
     };

@@ -71,6 +71,49 @@ function contract(target: string, makeClient: () => Promise<{ stripe: Stripe; st
       expect(expired.status).toBe("expired");
     });
 
+    // Kiln with Stripe Tax on (config STRIPE_TAX): tax-inclusive prices, the address collected by setup
+    // Checkout onto the customer, subscriptions with automatic tax. The total stays the price (the tax is
+    // inside it); the emulator computes no tax, Stripe does. On Stripe, the test account needs Stripe Tax
+    // set up (origin address), as each creator's connected account does in production.
+    it("Stripe Tax: inclusive price, address collected in setup Checkout, subscription with automatic tax", async () => {
+      const customer = await stripe.customers.create({
+        email: "tax@example.com",
+        address: { line1: "Torstraße 1", city: "Berlin", postal_code: "10119", country: "DE" },
+      });
+      expect(customer.address).toMatchObject({ country: "DE", postal_code: "10119" });
+      const session = await stripe.checkout.sessions.create({
+        mode: "setup",
+        customer: customer.id,
+        currency: "eur",
+        success_url: "https://example.com/ok?s={CHECKOUT_SESSION_ID}",
+        billing_address_collection: "required",
+        customer_update: { address: "auto" },
+      });
+      expect(session.billing_address_collection).toBe("required");
+      await stripe.checkout.sessions.expire(session.id);
+      const pm = await stripe.paymentMethods.attach("pm_card_visa", { customer: customer.id });
+      await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
+      const product = await stripe.products.create({ name: "Contract taxed tier" });
+      const price = await stripe.prices.create({
+        product: product.id,
+        unit_amount: 900,
+        currency: "eur",
+        recurring: { interval: "month" },
+        tax_behavior: "inclusive",
+      });
+      expect(price.tax_behavior).toBe("inclusive");
+      const sub = await stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: price.id }],
+        automatic_tax: { enabled: true },
+        expand: ["latest_invoice"],
+      });
+      expect(sub.automatic_tax.enabled).toBe(true);
+      expect(sub.status).toBe("active");
+      expect(sub.latest_invoice as Stripe.Invoice).toMatchObject({ status: "paid", total: 900, amount_paid: 900 });
+      await stripe.subscriptions.cancel(sub.id);
+    });
+
     it("manual capture payment intent", async () => {
       const pi = await stripe.paymentIntents.create({
         amount: 1500,

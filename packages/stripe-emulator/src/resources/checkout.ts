@@ -14,6 +14,8 @@ export type EmulatedCheckoutSession = Pick<
   | "object"
   | "amount_subtotal"
   | "amount_total"
+  | "automatic_tax"
+  | "billing_address_collection"
   | "cancel_url"
   | "client_reference_id"
   | "created"
@@ -99,6 +101,14 @@ function create(ctx: ApiContext) {
     object: "checkout.session",
     amount_subtotal: mode === "payment" ? total : null,
     amount_total: mode === "payment" ? total : null,
+    // Stripe Tax settings are kept and echoed; the emulator computes no tax (README).
+    automatic_tax: {
+      enabled: params.obj("automatic_tax")?.bool("enabled") ?? false,
+      liability: null,
+      provider: null,
+      status: null,
+    },
+    billing_address_collection: params.enum("billing_address_collection", ["auto", "required"] as const) ?? null,
     cancel_url: params.str("cancel_url") ?? null,
     client_reference_id: params.str("client_reference_id") ?? null,
     created: now,
@@ -179,6 +189,10 @@ export const checkoutRoutes: Route[] = [
       "metadata",
       "payment_intent_data",
       "setup_intent_data",
+      "automatic_tax",
+      "billing_address_collection",
+      // Accepted and ignored: the hosted page collects no address, so nothing is written to the customer.
+      "customer_update",
       // Accepted and ignored: the hosted page is in English.
       "locale",
     ),

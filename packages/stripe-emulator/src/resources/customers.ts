@@ -48,12 +48,28 @@ function defaultPaymentMethodParam(ctx: ApiContext): string | null | undefined {
   return pm;
 }
 
+/** `address[…]` (Stripe Tax locates the customer by it); "" clears it. */
+function addressParam(ctx: ApiContext): Stripe.Address | null | undefined {
+  if (!ctx.params.has("address")) return undefined;
+  const a = ctx.params.obj("address");
+  if (!a) return null;
+  const field = (k: string) => a.str(k) || null;
+  return {
+    city: field("city"),
+    country: field("country")?.toUpperCase() ?? null,
+    line1: field("line1"),
+    line2: field("line2"),
+    postal_code: field("postal_code"),
+    state: field("state"),
+  };
+}
+
 function create(ctx: ApiContext) {
   const { params, emu, scope } = ctx;
   const customer: EmulatedCustomer = {
     id: newId("cus"),
     object: "customer",
-    address: null,
+    address: addressParam(ctx) ?? null,
     balance: 0,
     created: emu.now(),
     currency: null,
@@ -109,6 +125,8 @@ function update(ctx: ApiContext) {
   }
   const metadata = params.metadata(customer.metadata);
   if (metadata) changes.metadata = metadata;
+  const address = addressParam(ctx);
+  if (address !== undefined) changes.address = address;
   const pm = defaultPaymentMethodParam(ctx);
   if (pm !== undefined) changes.invoice_settings = { ...customer.invoice_settings, default_payment_method: pm };
   return updateCustomer(emu, scope, customer, changes);
@@ -136,6 +154,7 @@ export const customerRoutes: Route[] = [
     "/v1/customers",
     create,
     accepts<Stripe.CustomerCreateParams>(
+      "address",
       "description",
       "email",
       "invoice_settings",
@@ -151,7 +170,15 @@ export const customerRoutes: Route[] = [
     "POST",
     "/v1/customers/:id",
     update,
-    accepts<Stripe.CustomerUpdateParams>("description", "email", "invoice_settings", "metadata", "name", "phone"),
+    accepts<Stripe.CustomerUpdateParams>(
+      "address",
+      "description",
+      "email",
+      "invoice_settings",
+      "metadata",
+      "name",
+      "phone",
+    ),
   ),
   route("DELETE", "/v1/customers/:id", remove),
 ];

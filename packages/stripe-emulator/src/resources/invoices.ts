@@ -356,6 +356,38 @@ export function getInvoice(emu: Emulator, scope: Scope, id: string, param = "id"
   return emu.find(scope, id, "invoice", "invoice", param) as StoredInvoice;
 }
 
+/**
+ * Updates an invoice. `auto_advance=false` on an open invoice stops Stripe's automatic collection:
+ * no further scheduled retry (`next_payment_attempt` null); the customer can still pay it. Setting it
+ * back to true resumes the retry schedule where it stood (or nothing, when the schedule is used up).
+ */
+function update(ctx: ApiContext) {
+  const { emu, scope, params } = ctx;
+  const invoice = getInvoice(emu, scope, arg(ctx));
+  if (params.has("auto_advance")) {
+    const auto = params.bool("auto_advance") ?? true;
+    if (invoice.status !== "draft" && invoice.status !== "open" && auto)
+      throw badState(`You can only set auto_advance on a draft or open invoice (this one is ${invoice.status}).`);
+    invoice.auto_advance = auto;
+    if (invoice.status === "open") {
+      if (!auto) invoice.next_payment_attempt = null;
+      else if (invoice.next_payment_attempt === null && invoice.attempt_count > 0) {
+        const retry = RETRY_SCHEDULE_DAYS[invoice.attempt_count - 1];
+        invoice.next_payment_attempt =
+          retry === undefined || invoice.billing_reason === "subscription_create"
+            ? null
+            : Math.max(invoice.created + DAYS(retry), emu.now());
+      }
+    }
+  }
+  const metadata = params.metadata(invoice.metadata ?? {});
+  if (metadata) invoice.metadata = metadata;
+  if (params.has("description")) invoice.description = params.str("description") || null;
+  emu.store.put(scope, invoice);
+  emu.emit(scope, "invoice.updated", invoice);
+  return invoice;
+}
+
 function pay(ctx: ApiContext) {
   const { emu, scope, params } = ctx;
   const invoice = getInvoice(emu, scope, arg(ctx));
@@ -410,6 +442,12 @@ export const invoiceRoutes: Route[] = [
     ...accepts<Stripe.InvoiceListParams>("customer", "subscription", "status", "created"),
   ]),
   route("GET", "/v1/invoices/:id", (ctx) => getInvoice(ctx.emu, ctx.scope, arg(ctx))),
+  route(
+    "POST",
+    "/v1/invoices/:id",
+    update,
+    accepts<Stripe.InvoiceUpdateParams>("auto_advance", "metadata", "description"),
+  ),
   route("POST", "/v1/invoices/:id/pay", pay, accepts<Stripe.InvoicePayParams>("payment_method")),
   route("POST", "/v1/invoices/:id/finalize", (ctx) => {
     const invoice = getInvoice(ctx.emu, ctx.scope, arg(ctx));

@@ -153,6 +153,8 @@ function update(ctx: ApiContext) {
     sub.cancel_at = typeof at === "number" ? at : null;
     sub.canceled_at = typeof at === "number" ? now : null;
   }
+  const tax = params.obj("automatic_tax");
+  if (tax) sub.automatic_tax = { ...sub.automatic_tax, enabled: tax.bool("enabled") ?? false };
   if (params.has("pause_collection")) {
     const pause = params.obj("pause_collection");
     sub.pause_collection = pause
@@ -251,6 +253,7 @@ export const subscriptionRoutes: Route[] = [
       "trial_end",
       "trial_settings",
       "application_fee_percent",
+      "automatic_tax",
       "cancel_at_period_end",
       "payment_behavior",
       "metadata",
@@ -269,6 +272,7 @@ export const subscriptionRoutes: Route[] = [
     "/v1/subscriptions/:id",
     update,
     accepts<Stripe.SubscriptionUpdateParams>(
+      "automatic_tax",
       "items",
       "proration_behavior",
       "cancel_at_period_end",

@@ -41,6 +41,7 @@ export type EmulatedSubscription = Pick<
   | "id"
   | "object"
   | "application_fee_percent"
+  | "automatic_tax"
   | "billing_cycle_anchor"
   | "cancel_at"
   | "cancel_at_period_end"
@@ -170,7 +171,13 @@ export function cancelSubscriptionNow(
   sub.status = "canceled";
   sub.canceled_at ??= now;
   sub.ended_at = now;
-  sub.cancellation_details = { comment: null, feedback: null, feedback_option: null, reason };
+  // The comment and feedback given with the cancel request (or an earlier update) stay, as on Stripe.
+  sub.cancellation_details = {
+    comment: sub.cancellation_details?.comment ?? null,
+    feedback: sub.cancellation_details?.feedback ?? null,
+    feedback_option: null,
+    reason,
+  };
   saveSubscription(emu, scope, sub, before, "customer.subscription.deleted");
 }
 
@@ -278,6 +285,12 @@ function createSubscription(ctx: ApiContext) {
     id,
     object: "subscription",
     application_fee_percent: fee ?? null,
+    // Stripe Tax: the setting is kept and echoed; the emulator computes no tax (README).
+    automatic_tax: {
+      disabled_reason: null,
+      enabled: params.obj("automatic_tax")?.bool("enabled") ?? false,
+      liability: null,
+    },
     billing_cycle_anchor: trialEnd ?? now,
     cancel_at: null,
     cancel_at_period_end: params.bool("cancel_at_period_end") ?? false,
