@@ -97,7 +97,11 @@ test("creator schedules a member-only restock from an allocation; two members ra
   await test.step("both members find the member-only drop on the storefront", async () => {
     for (const member of [ca, ny]) {
       await member.goto("/s/fogline-goods");
-      const item = member.getByRole("listitem").filter({ hasText: dropTitle });
+      // The storefront's drop list (members may also see it among the "Recommended for you" offers).
+      const item = member
+        .getByRole("region", { name: en["storefront.drops"] })
+        .getByRole("listitem")
+        .filter({ hasText: dropTitle });
       await expect(item.getByText(en["storefront.memberOnly"])).toBeVisible();
       await item.getByRole("link", { name: dropTitle }).click();
       await expect(member.getByRole("heading", { name: dropTitle })).toBeVisible();

@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData } from "@remix-run/react";
 import { formatDate, formatMoney } from "@kiln/compliance/disclosure";
-import { listMemberOrders } from "@kiln/drops";
+import { cancelOrderPath, listMemberOrders } from "@kiln/drops";
 import { requireUser } from "../auth.server";
 import { useLocale, useT } from "../i18n/react";
 
@@ -21,6 +21,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       currency: o.currency,
       status: o.status,
       shipBy: o.shipBy,
+      originalShipBy: o.originalShipBy,
+      cancelPath: o.cancellable ? cancelOrderPath(o.id) : null,
+      refundStatus: o.refund?.status ?? null,
+      cancelledAt: o.cancelledAt?.toISOString() ?? null,
       placedAt: o.placedAt.toISOString(),
       producedAt: o.producedAt?.toISOString() ?? null,
       shippedAt: o.shippedAt?.toISOString() ?? null,
@@ -35,6 +39,7 @@ export default function AccountOrders() {
   const t = useT();
   const locale = useLocale();
   const date = (iso: string | null) => (iso ? formatDate(new Date(iso), locale) : "—");
+  const day = (d: string) => formatDate(new Date(`${d}T00:00:00Z`), locale);
   return (
     <section className="card" aria-labelledby="orders-title">
       <h1 id="orders-title">{t("orders.title")}</h1>
@@ -64,11 +69,28 @@ export default function AccountOrders() {
                   {o.status !== "placed" ? (
                     <span className="muted">
                       {" "}
-                      ({date(o.returnedAt ?? o.deliveredAt ?? o.shippedAt ?? o.producedAt)})
+                      ({date(o.cancelledAt ?? o.returnedAt ?? o.deliveredAt ?? o.shippedAt ?? o.producedAt)})
+                    </span>
+                  ) : null}
+                  {o.refundStatus ? (
+                    <span className="muted" data-refund={o.refundStatus}>
+                      {" "}
+                      · {t(`orders.refund.${o.refundStatus as "due" | "refunded" | "failed"}`)}
                     </span>
                   ) : null}
                 </td>
-                <td>{o.shipBy ? formatDate(new Date(`${o.shipBy}T00:00:00Z`), locale) : "—"}</td>
+                <td data-ship-by={o.shipBy ?? ""} data-original-ship-by={o.originalShipBy ?? ""}>
+                  {o.shipBy ? day(o.shipBy) : "—"}
+                  {o.originalShipBy && o.originalShipBy !== o.shipBy ? (
+                    <span className="muted"> ({t("orders.revisedFrom", { date: day(o.originalShipBy) })})</span>
+                  ) : null}
+                  {o.cancelPath ? (
+                    <>
+                      <br />
+                      <Link to={o.cancelPath}>{t("orders.cancelForRefund")}</Link>
+                    </>
+                  ) : null}
+                </td>
               </tr>
             ))}
           </tbody>

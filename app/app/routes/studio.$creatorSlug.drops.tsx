@@ -5,6 +5,7 @@ import { z } from "zod";
 import {
   createDropFromAllocation,
   createProduct,
+  listEditions,
   listStudioDrops,
   ProductSchema,
   setDropPublished,
@@ -28,7 +29,14 @@ const PublishSchema = z.object({
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { membership, ctx } = await requireCreatorTeam(context, request, params.creatorSlug);
   const studio = await listStudioDrops(context.rt, ctx);
+  // Co-op-wide editions a product may join (collabs with a shared lifetime limit).
+  const editions = (await listEditions(context.rt, ctx)).map((e) => ({
+    id: e.id,
+    name: e.name,
+    lifetimeLimit: e.lifetimeLimit,
+  }));
   return {
+    editions,
     creator: membership.creator ?? notFound(),
     // Default opening time of the form: Kiln's now, in UTC like the form's fields.
     now: context.rt.clock.now().toISOString().slice(0, 16),
@@ -138,6 +146,7 @@ export default function StudioDrops() {
                         <span className="muted">
                           {d.productTitle} · {d.capability} {d.period}
                           {d.isMemberOnly ? ` · ${t("drops.memberOnly")}` : ""}
+                          {d.isHot ? ` · ${t("studioDrops.hot")}` : ""}
                         </span>
                       </td>
                       <td>{when.format(new Date(d.opensAt))} UTC</td>
@@ -270,6 +279,22 @@ export default function StudioDrops() {
               defaultValue={lastValue(result, "drop", "holdMinutes") ?? 10}
             />
             <label>
+              <input
+                type="checkbox"
+                name="isHot"
+                value="on"
+                defaultChecked={lastValue(result, "drop", "isHot") === "on"}
+              />{" "}
+              {t("studioDrops.isHot")}
+            </label>
+            <Input
+              label={t("studioDrops.bucketCount")}
+              name="bucketCount"
+              type="number"
+              min={1}
+              defaultValue={lastValue(result, "drop", "bucketCount") ?? 1}
+            />
+            <label>
               <input type="checkbox" name="isPublished" value="on" /> {t("studioDrops.publishNow")}
             </label>
             <button type="submit">{t("studioDrops.create")}</button>
@@ -325,6 +350,37 @@ export default function StudioDrops() {
             type="number"
             min={1}
             defaultValue={lastValue(result, "product", "capacityUnitsPerItem") ?? 1}
+          />
+          <Input
+            label={t("studioDrops.lifetimeLimit")}
+            name="lifetimeLimit"
+            type="number"
+            min={1}
+            hint={t("studioDrops.lifetimeLimitHint")}
+            defaultValue={lastValue(result, "product", "lifetimeLimit")}
+          />
+          {data.editions.length ? (
+            <div className="field">
+              <label htmlFor="product-edition">{t("studioDrops.edition")}</label>
+              <select
+                id="product-edition"
+                name="editionId"
+                defaultValue={lastValue(result, "product", "editionId") ?? ""}
+              >
+                <option value="">{t("studioDrops.noEdition")}</option>
+                {data.editions.map((e) => (
+                  <option key={e.id} value={e.id}>
+                    {t("studioDrops.editionOption", { name: e.name, limit: e.lifetimeLimit })}
+                  </option>
+                ))}
+              </select>
+            </div>
+          ) : null}
+          <Input
+            label={t("studioDrops.tags")}
+            name="tags"
+            hint={t("studioDrops.tagsHint")}
+            defaultValue={lastValue(result, "product", "tags")}
           />
           <button type="submit">{t("studioDrops.createProduct")}</button>
         </Form>

@@ -31,6 +31,10 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       status: o.status,
       placedAt: o.placedAt.toISOString(),
       shipBy: o.shipBy,
+      originalShipBy: o.originalShipBy,
+      memberName: o.memberName,
+      cancelledAt: o.cancelledAt?.toISOString() ?? null,
+      refundStatus: o.refund?.status ?? null,
       marks: o.status in CREATOR_MARKS ? [...CREATOR_MARKS[o.status as keyof typeof CREATOR_MARKS]] : [],
     })),
   };
@@ -64,8 +68,10 @@ export default function StudioOrders() {
           <thead>
             <tr>
               <th scope="col">{t("orders.product")}</th>
+              <th scope="col">{t("orders.member")}</th>
               <th scope="col">{t("orders.total")}</th>
               <th scope="col">{t("orders.placedAt")}</th>
+              <th scope="col">{t("orders.shipBy")}</th>
               <th scope="col">{t("orders.status")}</th>
               <th scope="col">{t("orders.mark")}</th>
             </tr>
@@ -76,9 +82,31 @@ export default function StudioOrders() {
                 <td>
                   {o.quantity} × {o.productTitle}
                 </td>
+                <td>{o.memberName}</td>
                 <td>{formatMoney(o.totalMinor, o.currency, locale)}</td>
                 <td>{formatDate(new Date(o.placedAt), locale)}</td>
-                <td>{t(`orders.status.${o.status}`)}</td>
+                <td>
+                  {o.shipBy ? formatDate(new Date(`${o.shipBy}T00:00:00Z`), locale) : "—"}
+                  {o.originalShipBy && o.originalShipBy !== o.shipBy ? (
+                    <span className="muted">
+                      {" "}
+                      (
+                      {t("orders.revisedFrom", { date: formatDate(new Date(`${o.originalShipBy}T00:00:00Z`), locale) })}
+                      )
+                    </span>
+                  ) : null}
+                </td>
+                <td data-cancelled-by={o.cancelledAt ? o.memberName : undefined}>
+                  {o.cancelledAt
+                    ? t("orders.cancelledBy", { name: o.memberName, date: formatDate(new Date(o.cancelledAt), locale) })
+                    : t(`orders.status.${o.status}`)}
+                  {o.refundStatus ? (
+                    <span className="muted" data-refund={o.refundStatus}>
+                      {" "}
+                      · {t(`orders.refund.${o.refundStatus as "due" | "refunded" | "failed"}`)}
+                    </span>
+                  ) : null}
+                </td>
                 <td>
                   {o.marks.map((mark) => (
                     <Form method="post" key={mark}>

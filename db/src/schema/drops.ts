@@ -87,7 +87,10 @@ export const products = pgTable(
     capacityUnitsPerItem: integer().notNull().default(1),
     sku: text().notNull(),
     /** Lower-case style tags (e.g. "pastel", "botanical"): shown on the product page and used by the offer ranker. */
-    tags: text().array().notNull().default(sql`'{}'::text[]`),
+    tags: text()
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     /** Why the EU right of withdrawal does not apply (e.g. made to the buyer's specification); null: it applies. */
     withdrawalExemptionReason: text(),
     /** At most this many units per member across all drops of this product, ever; null: no limit. */
@@ -388,7 +391,7 @@ export const dropPayments = pgTable(
   ],
 );
 
-export const ORDER_STATUSES = ["placed", "produced", "shipped", "delivered", "returned"] as const;
+export const ORDER_STATUSES = ["placed", "produced", "shipped", "delivered", "returned", "cancelled"] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /**
@@ -428,6 +431,10 @@ export const orders = pgTable(
     /** The product's withdrawal exemption reason when ordered (null: the right of withdrawal applies). */
     withdrawalExemptionReason: text(),
     shipBy: date({ mode: "string" }),
+    /** The ship-by date the member was promised when ordering; set when capacity first revises shipBy (ADR 020). */
+    originalShipBy: date({ mode: "string" }),
+    /** When the member was last told of a revised ship-by date (null: never revised). */
+    shipByRevisedAt: ts(),
     status: text().$type<OrderStatus>().notNull().default("placed"),
     placedAt: ts().notNull(),
     producedAt: ts(),
@@ -435,6 +442,8 @@ export const orders = pgTable(
     /** When the goods reached the member: the withdrawal period of goods starts here (CRD art 9(2)(b)). */
     deliveredAt: ts(),
     returnedAt: ts(),
+    /** Cancelled by the member for a full refund after a revised ship-by date, before shipping (ADR 020). */
+    cancelledAt: ts(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -443,7 +452,8 @@ export const orders = pgTable(
     index("orders_member_idx").on(t.memberUserId, t.placedAt),
     index("orders_factory_idx").on(t.factoryId, t.status),
     index("orders_creator_idx").on(t.coopId, t.creatorId, t.placedAt),
-    check("orders_status", sql`${t.status} in ('placed', 'produced', 'shipped', 'delivered', 'returned')`),
+    check("orders_status", sql`${t.status} in ('placed', 'produced', 'shipped', 'delivered', 'returned', 'cancelled')`),
+    check("orders_cancelled_before_shipping", sql`${t.cancelledAt} is null or ${t.shippedAt} is null`),
     check("orders_quantity_positive", sql`${t.quantity} >= 1`),
     check("orders_total", sql`${t.totalMinor} = ${t.itemsMinor} + ${t.deliveryMinor}`),
     check("orders_shipped_after_produced", sql`${t.shippedAt} is null or ${t.producedAt} is not null`),

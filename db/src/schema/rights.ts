@@ -163,10 +163,11 @@ export const refunds = pgTable(
     memberUserId: uuid()
       .notNull()
       .references(() => users.id, { onDelete: "restrict" }),
-    withdrawalId: uuid()
-      .notNull()
-      .references(() => withdrawals.id, { onDelete: "restrict" }),
+    /** The withdrawal the refund follows, or null for an order cancelled for a full refund (orderId, ADR 020). */
+    withdrawalId: uuid().references(() => withdrawals.id, { onDelete: "restrict" }),
     subscriptionId: uuid().references(() => subscriptions.id, { onDelete: "restrict" }),
+    /** A drop order the member cancelled for a full refund after its ship-by date was revised (ADR 020). */
+    orderId: uuid().references(() => orders.id, { onDelete: "restrict" }),
     /** What was paid, and what is refunded of it (minor units, ISO 4217 lower case as Stripe writes it). */
     paidMinor: integer().notNull(),
     amountMinor: integer().notNull(),
@@ -186,6 +187,10 @@ export const refunds = pgTable(
   },
   (t) => [
     uniqueIndex("refunds_withdrawal_key").on(t.withdrawalId),
+    uniqueIndex("refunds_cancelled_order_key")
+      .on(t.orderId)
+      .where(sql`${t.withdrawalId} is null`),
+    check("refunds_reason", sql`${t.withdrawalId} is not null or ${t.orderId} is not null`),
     index("refunds_due_idx").on(t.status, t.dueBy),
     index("refunds_creator_idx").on(t.coopId, t.creatorId, t.createdAt),
     check("refunds_amount", sql`${t.amountMinor} >= 0 and ${t.amountMinor} <= ${t.paidMinor}`),

@@ -161,7 +161,10 @@ export async function setDropPublished(rt: Runtime, ctx: TenantContext, dropId: 
 export interface StorefrontDrop {
   id: string;
   title: string;
+  productId: string;
   productTitle: string;
+  /** The product's style tags (the device keeps them with each view for the offer ranker). */
+  productTags: string[];
   priceMinor: number;
   deliveryMinor: number;
   currency: string;
@@ -170,6 +173,8 @@ export interface StorefrontDrop {
   earlyAccessAt: Date | null;
   isMemberOnly: boolean;
   isOpen: boolean;
+  /** A hot drop: members claim through its waiting room (admission.ts). */
+  isHot: boolean;
   shipBy: string | null;
 }
 
@@ -205,7 +210,9 @@ export async function listStorefrontDrops(
       drops: rows.map(({ drop, product }) => ({
         id: drop.id,
         title: drop.title,
+        productId: product.id,
         productTitle: product.title,
+        productTags: product.tags,
         priceMinor: product.priceMinor,
         deliveryMinor: product.deliveryMinor,
         currency: product.currency,
@@ -214,6 +221,7 @@ export async function listStorefrontDrops(
         earlyAccessAt: drop.earlyAccessAt,
         isMemberOnly: drop.tierIds.length > 0,
         isOpen: drop.opensAt <= now,
+        isHot: drop.isHot,
         shipBy: drop.shipBy,
       })),
     };

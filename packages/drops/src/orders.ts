@@ -6,6 +6,7 @@ import type { MemberContext } from "./claims";
 import type { Order } from "./payment";
 
 type OrderStatus = Order["status"];
+import { canCancelForRefund } from "./revisions";
 import { MarkOrderSchema, type MarkOrderInput } from "./schemas";
 import { parseInput } from "./validate";
 
@@ -26,6 +27,16 @@ export interface OrderView {
   currency: string;
   status: OrderStatus;
   shipBy: string | null;
+  /** The ship-by date promised when ordering, when capacity has since revised it (else null). */
+  originalShipBy: string | null;
+  shipByRevisedAt: Date | null;
+  /** The member may cancel for a full refund (the date moved later, not shipped yet). */
+  cancellable: boolean;
+  cancelledAt: Date | null;
+  /** The refund of a cancelled order (null: none). */
+  refund: { status: string; refundedAt: Date | null } | null;
+  /** Who ordered (the creator's screen shows who cancelled). */
+  memberName: string;
   placedAt: Date;
   producedAt: Date | null;
   shippedAt: Date | null;
@@ -35,16 +46,33 @@ export interface OrderView {
   factoryId: string;
 }
 
-const view = (o: Order, productTitle: string, dropTitle: string, creatorName: string): OrderView => ({
+type Extra = {
+  product: string;
+  drop: string;
+  creator: string;
+  member: string;
+  refund_status: string | null;
+  refunded_at: Date | string | null;
+};
+
+const view = (o: Order, t: Extra | undefined): OrderView => ({
   id: o.id,
-  productTitle,
-  dropTitle,
-  creatorName,
+  productTitle: t?.product ?? "",
+  dropTitle: t?.drop ?? "",
+  creatorName: t?.creator ?? "",
+  memberName: t?.member ?? "",
   quantity: o.quantity,
   totalMinor: o.totalMinor,
   currency: o.currency,
   status: o.status,
   shipBy: o.shipBy,
+  originalShipBy: o.originalShipBy,
+  shipByRevisedAt: o.shipByRevisedAt,
+  cancellable: canCancelForRefund(o),
+  cancelledAt: o.cancelledAt,
+  refund: t?.refund_status
+    ? { status: t.refund_status, refundedAt: t.refunded_at ? new Date(t.refunded_at) : null }
+    : null,
   placedAt: o.placedAt,
   producedAt: o.producedAt,
   shippedAt: o.shippedAt,
@@ -92,20 +120,19 @@ async function withTitles(rt: Runtime, rows: Order[]): Promise<OrderView[]> {
   if (!rows.length) return [];
   const ids = rows.map((r) => r.id);
   const titles = await withSystem(rt, "drops-order-titles", (tx) =>
-    tx.execute<{ id: string; product: string; drop: string; creator: string }>(sql`
-      select o.id, p.title as product, d.title as drop, c.display_name as creator
+    tx.execute<Extra & { id: string }>(sql`
+      select o.id, p.title as product, d.title as drop, c.display_name as creator,
+        coalesce(u.display_name, u.email, '') as member, r.status as refund_status, r.refunded_at
       from orders o join products p on p.id = o.product_id join drops d on d.id = o.drop_id
-      join creators c on c.id = o.creator_id
+      join creators c on c.id = o.creator_id join users u on u.id = o.member_user_id
+      left join refunds r on r.order_id = o.id and r.withdrawal_id is null
       where o.id in (${sql.join(
         ids.map((id) => sql`${id}`),
         sql`, `,
       )})`),
   );
   const byId = new Map(titles.map((t) => [t.id, t]));
-  return rows.map((o) => {
-    const t = byId.get(o.id);
-    return view(o, t?.product ?? "", t?.drop ?? "", t?.creator ?? "");
-  });
+  return rows.map((o) => view(o, byId.get(o.id)));
 }
 
 /** Which marks an actor may make, and from which status. */

@@ -3,6 +3,7 @@ import type { Stripe } from "@kiln/billing";
 import { schema, withSystem, type Runtime } from "@kiln/db";
 import { expireHolds } from "./claims";
 import { cancelAuthorisations, captureClaim } from "./payment";
+import { reviseOrderShipBy } from "./revisions";
 import { offerWaitlist } from "./waitlist";
 
 /**
@@ -49,7 +50,7 @@ export async function sweepDropPayments(
 
 /**
  * The hold-expiry job: finishes stuck captures, returns expired units, cancels their authorisations,
- * and offers returned units to the waitlist.
+ * offers returned units to the waitlist, and tells members of revised ship-by dates.
  * `dropIds` limits it to some drops (tests sharing a server database with other files).
  */
 export async function runDropHoldJob(
@@ -62,5 +63,7 @@ export async function runDropHoldJob(
   const cancelled = await cancelAuthorisations(rt, stripe, options);
   // Units that came back go to the first members waiting, each with its own hold.
   const waitlist = await offerWaitlist(rt, options);
-  return { ...expired, ...cancelled, ...swept, ...waitlist };
+  // Orders follow their batch's ship-by date after capacity changed; members are told (revisions.ts).
+  const { revised } = await reviseOrderShipBy(rt, options);
+  return { ...expired, ...cancelled, ...swept, ...waitlist, revisedOrders: revised.length };
 }

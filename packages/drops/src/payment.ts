@@ -32,7 +32,7 @@ const STRIPE_KEY = (kind: string, claimId: string) => `kiln-drop-${kind}-${claim
 
 const piId = (pi: { id: string } | string | null | undefined) => (typeof pi === "string" ? pi : (pi?.id ?? null));
 
-const money = (minor: number, currency: string, locale: string) =>
+export const money = (minor: number, currency: string, locale: string) =>
   new Intl.NumberFormat(locale === "de" ? "de-DE" : "en-GB", { style: "currency", currency }).format(minor / 100);
 
 /** The claim, its drop, product and the creator's payment set-up, for the order page and the order button. */

@@ -497,7 +497,7 @@ export async function performRefund(rt: Runtime, stripe: Stripe, refundId: strin
       paymentIntentId: refund.stripePaymentIntentId,
       amountMinor: refund.amountMinor,
       idempotencyKey: refund.id,
-      reason: "withdrawal",
+      reason: refund.withdrawalId ? "withdrawal" : "order_cancelled",
     });
     return withSystem(rt, "rights-refund-done", async (tx) => {
       const [row] = await tx
@@ -540,19 +540,24 @@ export async function performRefund(rt: Runtime, stripe: Stripe, refundId: strin
 
 /**
  * Pays every refund still due (for a job): service refunds at once, goods refunds once their order is
- * marked returned (CRD art 13(3): the trader may wait for the goods). Returns how many were paid now.
+ * marked returned (CRD art 13(3): the trader may wait for the goods), refunds of orders cancelled
+ * before shipping (no withdrawal; ADR 020) at once. Returns how many were paid now.
  */
 export async function performDueRefunds(rt: Runtime, stripe: Stripe): Promise<number> {
   const due = await withSystem(rt, "rights-refund-sweep", (tx) =>
     tx
       .select({ id: schema.refunds.id })
       .from(schema.refunds)
-      .innerJoin(schema.withdrawals, eq(schema.withdrawals.id, schema.refunds.withdrawalId))
+      .leftJoin(schema.withdrawals, eq(schema.withdrawals.id, schema.refunds.withdrawalId))
       .leftJoin(schema.orders, eq(schema.orders.id, schema.withdrawals.orderId))
       .where(
         and(
           eq(schema.refunds.status, "due"),
-          or(isNull(schema.withdrawals.orderId), eq(schema.orders.status, "returned")),
+          or(
+            isNull(schema.refunds.withdrawalId),
+            isNull(schema.withdrawals.orderId),
+            eq(schema.orders.status, "returned"),
+          ),
         ),
       ),
   );
