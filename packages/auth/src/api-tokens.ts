@@ -1,9 +1,9 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import { AppError } from "@kiln/core";
-import { schema, withSystem, withTenant, type Runtime } from "@kiln/db";
+import { schema, withTenant, type Runtime } from "@kiln/db";
 import { API_SCOPES, CreateApiTokenSchema, type ApiScope } from "./schemas";
 import { addMs, DAY_MS, generateRandomToken, hashToken, MINUTE_MS } from "./tokens";
-import { sessionUserColumns, type SessionUser } from "./users";
+import type { SessionUser } from "./users";
 import { parseInput } from "./validate";
 
 /**
@@ -108,27 +108,32 @@ export async function validateApiToken(rt: Runtime, bearer: string): Promise<Api
   if (typeof bearer !== "string") return null;
   const token = bearer.replace(/^Bearer\s+/i, "").trim();
   if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 200) return null;
-  const now = rt.clock.now();
-  return withSystem(rt, "validate-api-token", async (tx) => {
-    const [row] = await tx
-      .select({
-        id: t.id,
-        scopes: t.scopes,
-        expiresAt: t.expiresAt,
-        revokedAt: t.revokedAt,
-        lastUsedAt: t.lastUsedAt,
-        user: sessionUserColumns,
-      })
-      .from(t)
-      .innerJoin(schema.users, eq(schema.users.id, t.userId))
-      .where(eq(t.tokenHash, hashToken(token)));
-    if (!row || row.revokedAt) return null;
-    if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) return null;
-    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= API_TOKEN_TOUCH_INTERVAL_MS) {
-      await tx.update(t).set({ lastUsedAt: now }).where(eq(t.id, row.id));
-    }
-    return { user: row.user, scopes: knownScopes(row.scopes), tokenId: row.id };
-  });
+  // One statement (migration 0051, docs/decisions/019): look-up, checks and the touch of last_used_at.
+  const [row] = await rt.database.db.execute<{
+    token_id: string;
+    scopes: string[];
+    user_id: string;
+    email: string;
+    display_name: string;
+    locale: string | null;
+    country: string | null;
+    us_state: string | null;
+    email_verified_at: string | Date | null;
+  }>(
+    sql`select * from kiln_check_api_token(${hashToken(token)}, ${rt.clock.now().toISOString()}, ${API_TOKEN_TOUCH_INTERVAL_MS})`,
+  );
+  if (!row) return null;
+  const verified = row.email_verified_at;
+  const user: SessionUser = {
+    id: row.user_id,
+    email: row.email,
+    displayName: row.display_name,
+    locale: row.locale,
+    country: row.country,
+    usState: row.us_state,
+    emailVerifiedAt: verified === null ? null : verified instanceof Date ? verified : new Date(verified),
+  };
+  return { user, scopes: knownScopes(row.scopes), tokenId: row.token_id };
 }
 
 export const hasScope = (scopes: readonly string[], scope: ApiScope) => scopes.includes(scope);

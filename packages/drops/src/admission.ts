@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { AppError } from "@kiln/core";
 import { schema, withSystem, withTenant, type Runtime, type TenantContext, type Tx } from "@kiln/db";
@@ -61,6 +61,9 @@ export function shuffleOrder(seed: string, memberUserIds: readonly string[]): st
 }
 
 const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
+
+/** How an admission token is stored and compared (the claim statement compares hashes, claims.ts). */
+export const hashAdmissionToken = hashToken;
 
 // ---------- rate limits (in process) ----------
 
@@ -245,50 +248,6 @@ export async function pollQueue(
     return { state: "sold_out", pollAfterSeconds: POLL_AFTER_SECONDS * 6 };
   }
   return result;
-}
-
-/**
- * Consumes the member's admission token for a hot drop inside the claim's transaction: refused
- * (FORBIDDEN) unless it is the member's current token for this drop and unused. If the claim then
- * fails, the transaction rolls back and the token stays usable.
- */
-export async function consumeAdmission(
-  tx: Tx,
-  drop: Pick<DropRow, "id">,
-  memberUserId: string,
-  token: string | undefined,
-  now: Date,
-): Promise<void> {
-  const refuse = () =>
-    new AppError("FORBIDDEN", "This drop admits claims through its waiting room: wait for your turn there");
-  if (!token) throw refuse();
-  const hash = hashToken(token);
-  const [row] = await tx
-    .select({ tokenHash: schema.dropQueue.tokenHash })
-    .from(schema.dropQueue)
-    .where(and(eq(schema.dropQueue.dropId, drop.id), eq(schema.dropQueue.memberUserId, memberUserId)));
-  if (!row?.tokenHash || !timingSafeEqual(Buffer.from(row.tokenHash), Buffer.from(hash))) throw refuse();
-  const used = await tx
-    .update(schema.dropQueue)
-    .set({ tokenUsedAt: now })
-    .where(
-      and(
-        eq(schema.dropQueue.dropId, drop.id),
-        eq(schema.dropQueue.memberUserId, memberUserId),
-        eq(schema.dropQueue.tokenHash, hash),
-        isNull(schema.dropQueue.tokenUsedAt),
-      ),
-    )
-    .returning({ dropId: schema.dropQueue.dropId });
-  if (!used.length) throw refuse();
-}
-
-/** Records which claim the member's admission became (for the waiting room's "claimed" state). */
-export async function recordAdmissionClaim(tx: Tx, dropId: string, memberUserId: string, claimId: string) {
-  await tx
-    .update(schema.dropQueue)
-    .set({ claimId })
-    .where(and(eq(schema.dropQueue.dropId, dropId), eq(schema.dropQueue.memberUserId, memberUserId)));
 }
 
 /** The creator marks their drop hot (a waiting room) or not. */

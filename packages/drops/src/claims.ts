@@ -1,9 +1,9 @@
 import { and, eq, sql } from "drizzle-orm";
+import { DEFAULT_GRACE_DAYS } from "@kiln/billing";
 import { AppError } from "@kiln/core";
-import { schema, withSystem, type Runtime, type Tx } from "@kiln/db";
-import { consumeAdmission, recordAdmissionClaim } from "./admission";
-import { checkGate, entitledTiers } from "./gate";
-import { lifetimeLimitsOf, releaseLifetime, takeLifetime } from "./lifetime";
+import { isInTransaction, schema, withSystem, type Runtime, type Tx } from "@kiln/db";
+import { hashAdmissionToken } from "./admission";
+import { releaseLifetime } from "./lifetime";
 import { ClaimSchema, type ClaimInput } from "./schemas";
 import { clearSoldOut, isKnownSoldOut, markSoldOut } from "./soldout";
 import { parseInput } from "./validate";
@@ -11,9 +11,10 @@ import { parseInput } from "./validate";
 /**
  * The claim path (DESIGN.md §4 "Claim"). A member takes stock from a creator's drop, which is another
  * tenant's row: every step runs in the system context, in one short transaction, and checks the member
- * explicitly. Locks are always taken in the same order — claim row, then per-member counters, then
- * lifetime counters (lifetime.ts), then stock buckets (each group sorted) — so claims, cancellations
- * and expiry cannot deadlock each other.
+ * explicitly. The claim itself is one statement, `kiln_claim_drop` (migration 0050, decision 019), so
+ * a claim is one round-trip; releasing units (cancel, expiry) stays here. Locks are always taken in
+ * the same order — claim row, then per-member counters, then lifetime counters (lifetime.ts), then
+ * stock buckets (each group sorted) — so claims, cancellations and expiry cannot deadlock each other.
  */
 
 export type Claim = typeof schema.dropClaims.$inferSelect;
@@ -26,141 +27,109 @@ export interface MemberContext {
 const pgCode = (error: unknown): string | undefined =>
   (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
 
+/** The member's number that spreads claims over buckets (the first 32 bits of their id). */
+const bucketSeed = (memberUserId: string): number => Number.parseInt(memberUserId.replaceAll("-", "").slice(0, 8), 16);
+
 /** Where a member starts looking for stock: derived from the member, so concurrent claims spread. */
 export function startBucket(memberUserId: string, bucketCount: number): number {
-  return Number.parseInt(memberUserId.replaceAll("-", "").slice(0, 8), 16) % bucketCount;
+  return bucketSeed(memberUserId) % bucketCount;
 }
-
-type DropRow = typeof schema.drops.$inferSelect;
 
 // The gate (tiers by rank, early access, NOT_OPEN / NOT_ENTITLED) lives in gate.ts.
 export { checkGate, entitledTiers } from "./gate";
 
-/** Takes q units from the drop's buckets; SOLD_OUT (and the transaction rolls back) if fewer remain. */
-async function takeStock(tx: Tx, drop: DropRow, memberUserId: string, q: number): Promise<Record<string, number>> {
-  const n = drop.bucketCount;
-  const start = startBucket(memberUserId, n);
-  for (let i = 0; i < n; i++) {
-    const bucket = (start + i) % n;
-    const [hit] = await tx
-      .update(schema.dropStock)
-      .set({ remaining: sql`${schema.dropStock.remaining} - ${q}` })
-      .where(
-        and(
-          eq(schema.dropStock.dropId, drop.id),
-          eq(schema.dropStock.bucket, bucket),
-          sql`${schema.dropStock.remaining} >= ${q}`,
-        ),
-      )
-      .returning({ bucket: schema.dropStock.bucket });
-    if (hit) return { [String(bucket)]: q };
-  }
-  if (q === 1) {
-    // Every bucket was empty: a hot drop answers the next claims from memory (soldout.ts).
-    if (drop.isHot) markSoldOut(drop.id);
-    throw new AppError("SOLD_OUT", "Sold out");
-  }
-  // No single bucket holds q: gather from several, locked in bucket order.
-  const rows = await tx.execute<{ bucket: number; remaining: number }>(
-    sql`select bucket, remaining from drop_stock where drop_id = ${drop.id} and remaining > 0 order by bucket for update`,
-  );
-  if (rows.reduce((s, r) => s + r.remaining, 0) < q) throw new AppError("SOLD_OUT", "Not enough left");
-  const takenFrom: Record<string, number> = {};
-  let need = q;
-  for (const r of rows) {
-    if (need === 0) break;
-    const take = Math.min(need, r.remaining);
-    await tx.execute(
-      sql`update drop_stock set remaining = remaining - ${take} where drop_id = ${drop.id} and bucket = ${r.bucket}`,
-    );
-    takenFrom[String(r.bucket)] = take;
-    need -= take;
-  }
-  return takenFrom;
+/** Codes the claim statement refuses with ('KILN_CLAIM:<code>', the message in DETAIL). */
+const CLAIM_REFUSALS = new Set([
+  "CONFLICT",
+  "NOT_FOUND",
+  "NOT_OPEN",
+  "NOT_ENTITLED",
+  "FORBIDDEN",
+  "LIMIT_EXCEEDED",
+  "SOLD_OUT",
+]);
+
+/** A row of drop_claims as the driver returns it (snake_case; timestamps as text or Date). */
+type ClaimRow = Record<string, unknown>;
+
+const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
+const toDateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : toDate(v));
+
+function claimFromRow(r: ClaimRow): Claim {
+  return {
+    id: r.id as string,
+    coopId: r.coop_id as string,
+    creatorId: r.creator_id as string,
+    dropId: r.drop_id as string,
+    memberUserId: r.member_user_id as string,
+    quantity: Number(r.quantity),
+    status: r.status as Claim["status"],
+    takenFrom: (typeof r.taken_from === "string" ? JSON.parse(r.taken_from) : r.taken_from) as Record<string, number>,
+    idempotencyKey: r.idempotency_key as string,
+    lifetimeSubjectIds: r.lifetime_subject_ids as string[],
+    expiresAt: toDate(r.expires_at),
+    confirmedAt: toDateOrNull(r.confirmed_at),
+    releasedAt: toDateOrNull(r.released_at),
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
+  };
 }
 
-async function findByKey(tx: Tx, memberUserId: string, key: string) {
-  const [claim] = await tx
-    .select()
-    .from(schema.dropClaims)
-    .where(and(eq(schema.dropClaims.memberUserId, memberUserId), eq(schema.dropClaims.idempotencyKey, key)));
-  return claim;
+/** A refusal of the claim statement as the AppError it stands for (anything else: unchanged). */
+function refusal(error: unknown, dropId: string): unknown {
+  const e = (error as { cause?: unknown }).cause ?? error;
+  const { message, detail, hint } = e as { message?: string; detail?: string; hint?: string };
+  const code = message?.startsWith("KILN_CLAIM:") ? message.slice("KILN_CLAIM:".length) : undefined;
+  if (!code || !CLAIM_REFUSALS.has(code)) return error;
+  // Every bucket was empty: a hot drop answers the next claims from memory (soldout.ts).
+  if (code === "SOLD_OUT" && hint === "hot") markSoldOut(dropId);
+  return new AppError(code as "SOLD_OUT", detail ?? code);
 }
 
+/**
+ * The claim statement (migration 0050, docs/decisions/019): `kiln_claim_drop` runs the whole claim —
+ * idempotency key, gate, admission token, per-member and lifetime counters, stock buckets, claim row —
+ * as kiln_system in one round-trip. `admission.requireAdmission`: a hot drop needs (and consumes) the
+ * member's admission token.
+ */
+function claimStatement(
+  now: Date,
+  memberUserId: string,
+  value: { dropId: string; quantity: number; idempotencyKey: string },
+  admission: { requireAdmission?: boolean; admissionToken?: string },
+) {
+  return sql`select * from kiln_claim_drop(${memberUserId}, ${value.dropId}, ${value.quantity}, ${value.idempotencyKey},
+    ${now.toISOString()}, ${bucketSeed(memberUserId)}, ${DEFAULT_GRACE_DAYS},
+    ${admission.requireAdmission === true}, ${admission.admissionToken ? hashAdmissionToken(admission.admissionToken) : null})`;
+}
+
+/**
+ * Claims inside the caller's transaction (the waitlist's offers). The same statement as claimDrop.
+ * `admissionToken`: required (and consumed) for a hot drop when `requireAdmission` (claimDrop sets it).
+ */
 export async function claimInTx(
   tx: Tx,
   now: Date,
   memberUserId: string,
   value: { dropId: string; quantity: number; idempotencyKey: string },
-  /** `admissionToken`: required (and consumed) for a hot drop when `requireAdmission` (claimDrop sets it). */
   admission: { requireAdmission?: boolean; admissionToken?: string } = {},
 ): Promise<Claim> {
-  const existing = await findByKey(tx, memberUserId, value.idempotencyKey);
-  if (existing) {
-    if (existing.dropId !== value.dropId || existing.quantity !== value.quantity)
-      throw new AppError("CONFLICT", "This idempotency key was used for another claim");
-    return existing;
+  try {
+    const [row] = await tx.execute<ClaimRow>(claimStatement(now, memberUserId, value, admission));
+    return claimFromRow(row!);
+  } catch (error) {
+    throw refusal(error, value.dropId);
   }
-  const [found] = await tx
-    .select({
-      drop: schema.drops,
-      product: { id: schema.products.id, lifetimeLimit: schema.products.lifetimeLimit },
-      edition: { id: schema.editions.id, lifetimeLimit: schema.editions.lifetimeLimit },
-    })
-    .from(schema.drops)
-    .innerJoin(schema.creators, eq(schema.creators.id, schema.drops.creatorId))
-    .innerJoin(schema.products, eq(schema.products.id, schema.drops.productId))
-    .leftJoin(schema.editions, eq(schema.editions.id, schema.products.editionId))
-    .where(
-      and(eq(schema.drops.id, value.dropId), eq(schema.drops.isPublished, true), eq(schema.creators.isPublished, true)),
-    );
-  if (!found) throw new AppError("NOT_FOUND", "Drop not found");
-  const drop = found.drop;
-  const entitled = await entitledTiers(tx, memberUserId, [...drop.tierIds, ...drop.earlyAccessTierIds], now);
-  checkGate(drop, entitled, now);
-  const admitted = drop.isHot && admission.requireAdmission;
-  if (admitted) await consumeAdmission(tx, drop, memberUserId, admission.admissionToken, now);
-
-  const q = value.quantity;
-  if (q > drop.perMemberLimit) throw new AppError("LIMIT_EXCEEDED", `At most ${drop.perMemberLimit} per member`);
-  // The member's limit: a conditional upsert on the (drop, member) row; a check-then-insert would race.
-  const counted = await tx.execute<{ taken: number }>(sql`
-    insert into drop_member_counters (drop_id, member_user_id, coop_id, creator_id, taken)
-    values (${drop.id}, ${memberUserId}, ${drop.coopId}, ${drop.creatorId}, ${q})
-    on conflict (drop_id, member_user_id) do update set taken = drop_member_counters.taken + excluded.taken
-    where drop_member_counters.taken + excluded.taken <= ${drop.perMemberLimit}
-    returning taken`);
-  if (!counted.length) throw new AppError("LIMIT_EXCEEDED", `At most ${drop.perMemberLimit} per member`);
-  // Lifetime limits of the product and its co-op-wide edition: the same conditional upsert (lifetime.ts).
-  const lifetime = lifetimeLimitsOf(found.product, found.edition);
-  await takeLifetime(tx, drop.coopId, memberUserId, lifetime, q);
-
-  const takenFrom = await takeStock(tx, drop, memberUserId, q);
-  const [claim] = await tx
-    .insert(schema.dropClaims)
-    .values({
-      coopId: drop.coopId,
-      creatorId: drop.creatorId,
-      dropId: drop.id,
-      memberUserId,
-      quantity: q,
-      takenFrom,
-      idempotencyKey: value.idempotencyKey,
-      lifetimeSubjectIds: lifetime.map((l) => l.subjectId),
-      expiresAt: new Date(now.getTime() + drop.holdMinutes * 60_000),
-      createdAt: now,
-      updatedAt: now,
-    })
-    .returning();
-  if (admitted) await recordAdmissionClaim(tx, drop.id, memberUserId, claim!.id);
-  return claim!;
 }
 
 /**
  * Claims units of a drop for a member: a `reserved` claim held for the drop's hold minutes. A retry
  * with the same idempotency key returns the same claim. Errors: NOT_FOUND (missing or unpublished),
- * NOT_OPEN (not open yet / closed), CONFLICT (key reused), NOT_ENTITLED, LIMIT_EXCEEDED (per drop or
- * lifetime), SOLD_OUT.
+ * NOT_OPEN (not open yet / closed), CONFLICT (key reused), NOT_ENTITLED, FORBIDDEN (a hot drop without
+ * a valid admission token), LIMIT_EXCEEDED (per drop or lifetime), SOLD_OUT.
+ *
+ * One autocommit statement (no withSystem transaction around it: BEGIN, settings, role and COMMIT
+ * were most of a claim's round-trips and of its CPU, docs/decisions/019); it returns after its commit.
  */
 export async function claimDrop(
   rt: Runtime,
@@ -173,18 +142,21 @@ export async function claimDrop(
   const value = parseInput(ClaimSchema, input);
   // A hot drop known to be sold out is answered from memory, without the database (soldout.ts).
   if (isKnownSoldOut(value.dropId)) throw new AppError("SOLD_OUT", "Sold out");
+  // In embedded mode there is one connection: inside a transaction this statement would wait for ever.
+  if (isInTransaction())
+    throw new Error("claimDrop inside withTenant/withSystem: use claimInTx with the open transaction");
   const admission = { requireAdmission: true, admissionToken: options.admissionToken };
+  const statement = claimStatement(rt.clock.now(), member.userId, value, admission);
   for (let attempt = 0; ; attempt++) {
     try {
-      return await withSystem(rt, "drops-claim", (tx) =>
-        claimInTx(tx, rt.clock.now(), member.userId, value, admission),
-      );
+      const [row] = await rt.database.db.execute<ClaimRow>(statement);
+      return claimFromRow(row!);
     } catch (error) {
       // A concurrent request with the same key won (unique violation): the next round returns its claim.
       // A deadlock or serialization failure rolled everything back: trying again is safe.
       const code = pgCode(error);
       if (attempt < 3 && (code === "23505" || code === "40P01" || code === "40001")) continue;
-      throw error;
+      throw refusal(error, value.dropId);
     }
   }
 }

@@ -9,54 +9,12 @@ import { parseInput } from "./validate";
  * Lifetime limits (issue 8 §2–3): a product may cap the units one member takes of it across all its
  * drops, and a co-op-wide edition (a collab of several creators' products) caps them across every
  * product in it. Each is a conditional upsert on the member's (co-op, member, subject) row in
- * lifetime_counters, inside the claim transaction, so concurrent claims on different creators'
- * drops cannot pass the limit together; released and expired claims give their units back.
+ * lifetime_counters, inside the claim statement (kiln_claim_drop, migration 0050), so concurrent claims
+ * on different creators' drops cannot pass the limit together; released and expired claims give their
+ * units back (below).
  */
 
 export type Edition = typeof schema.editions.$inferSelect;
-type LifetimeSubject = (typeof schema.LIFETIME_SUBJECTS)[number];
-
-export interface LifetimeLimit {
-  subjectId: string;
-  subjectType: LifetimeSubject;
-  limit: number;
-}
-
-/** The limits a product's claims count against (its own, its edition's), sorted by id: the lock order. */
-export function lifetimeLimitsOf(
-  product: { id: string; lifetimeLimit: number | null },
-  edition: { id: string; lifetimeLimit: number } | null,
-): LifetimeLimit[] {
-  const limits: LifetimeLimit[] = [];
-  if (product.lifetimeLimit !== null)
-    limits.push({ subjectId: product.id, subjectType: "product", limit: product.lifetimeLimit });
-  if (edition) limits.push({ subjectId: edition.id, subjectType: "edition", limit: edition.lifetimeLimit });
-  return limits.sort((a, b) => (a.subjectId < b.subjectId ? -1 : 1));
-}
-
-/**
- * Takes q units from each of the member's lifetime counters (the claim transaction; LIMIT_EXCEEDED
- * rolls it back). A new row starts at q, so q itself is checked against the limit first.
- */
-export async function takeLifetime(
-  tx: Tx,
-  coopId: string,
-  memberUserId: string,
-  limits: LifetimeLimit[],
-  q: number,
-): Promise<void> {
-  for (const l of limits) {
-    const message = `You have reached the lifetime limit of this ${l.subjectType}`;
-    if (q > l.limit) throw new AppError("LIMIT_EXCEEDED", message);
-    const counted = await tx.execute<{ taken: number }>(sql`
-      insert into lifetime_counters (coop_id, member_user_id, subject_id, subject_type, taken)
-      values (${coopId}, ${memberUserId}, ${l.subjectId}, ${l.subjectType}, ${q})
-      on conflict (coop_id, member_user_id, subject_id) do update set taken = lifetime_counters.taken + excluded.taken
-      where lifetime_counters.taken + excluded.taken <= ${l.limit}
-      returning taken`);
-    if (!counted.length) throw new AppError("LIMIT_EXCEEDED", message);
-  }
-}
 
 /** Gives released claims' units back to the lifetime counters they took from (locked in a fixed order). */
 export async function releaseLifetime(
