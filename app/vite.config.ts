@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
 import { vitePlugin as remix } from "@remix-run/dev";
 import { defineConfig, type Plugin } from "vite";
 
@@ -13,7 +15,14 @@ declare module "@remix-run/node" {
  * `*.server.ts` modules from the client build; this plugin fails the client build if any other
  * `@kiln/*` import survives, except the browser-safe schema modules.
  */
-const BROWSER_SAFE = [/^@kiln\/auth\/schemas$/, /^@kiln\/capacity\/schemas$/, /^@kiln\/compliance\/disclosure$/];
+const BROWSER_SAFE = [
+  /^@kiln\/auth\/schemas$/,
+  /^@kiln\/capacity\/schemas$/,
+  /^@kiln\/compliance\/disclosure$/,
+  /^@kiln\/personalization\/browser$/,
+  /^@kiln\/personalization\/features$/,
+  /^@kiln\/personalization\/device-history$/,
+];
 function serverPackagesStayOnServer(): Plugin {
   return {
     name: "kiln:server-packages-stay-on-server",
@@ -26,6 +35,52 @@ function serverPackagesStayOnServer(): Plugin {
         `${source} is server-only but is imported by browser code (${importer ?? "?"}). ` +
           "Import it only inside loaders/actions or from a *.server.ts module.",
       );
+    },
+  };
+}
+
+/**
+ * onnxruntime-web's wasm runtime, self-hosted (issue 9, decision 016): its `.mjs` loader and `.wasm`
+ * are copied from the installed package into the client build at `/ort/<version>/` (served from
+ * Kiln's own origin, cached for a year: the version is in the path), and served from node_modules
+ * by the dev server. The browser scorer points `env.wasm.wasmPaths` there; nothing comes from a CDN.
+ */
+function selfHostedOnnxRuntime(): Plugin {
+  const require = createRequire(import.meta.url);
+  const dist = path.dirname(require.resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm"));
+  const { version } = JSON.parse(readFileSync(path.join(dist, "..", "package.json"), "utf8")) as { version: string };
+  const files = ["ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"];
+  let ssr = false;
+  return {
+    name: "kiln:self-hosted-onnxruntime",
+    enforce: "pre",
+    configResolved(config) {
+      ssr = Boolean(config.build.ssr);
+    },
+    // The browser build of `onnxruntime-web/wasm` without its embedded loader (the
+    // "onnxruntime-web-use-extern-wasm" entry): it imports the loader from wasmPaths, and has no
+    // `new URL("….wasm", import.meta.url)` that would make Vite emit a second copy of the wasm.
+    resolveId(source, _importer, options) {
+      if (options.ssr || source !== "onnxruntime-web/wasm") return null;
+      return path.join(dist, "ort.wasm.min.mjs");
+    },
+    configureServer(server) {
+      server.middlewares.use(`/ort/${version}`, (req, res, next) => {
+        const file = files.find((name) => req.url === `/${name}`);
+        if (!file) return next();
+        res.setHeader("Content-Type", file.endsWith(".wasm") ? "application/wasm" : "text/javascript");
+        res.end(readFileSync(path.join(dist, file)));
+      });
+    },
+    generateBundle() {
+      if (ssr) return;
+      for (const file of files) {
+        this.emitFile({
+          type: "asset",
+          fileName: `ort/${version}/${file}`,
+          source: readFileSync(path.join(dist, file)),
+        });
+      }
     },
   };
 }
@@ -58,6 +113,7 @@ export default defineConfig({
   plugins: [
     serverPackagesStayOnServer(),
     kilnPackagesExternalOnServer(),
+    selfHostedOnnxRuntime(),
     remix({
       future: {
         v3_fetcherPersist: true,

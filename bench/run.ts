@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ default: Bench }>> = {
   allocation: () => import("./allocation"),
   webhooks: () => import("./webhooks"),
   "claim-storm": () => import("./claim-storm"),
+  scoring: () => import("./scoring"),
 };
 
 async function main(): Promise<number> {

@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { validateSessionToken } from "@kiln/auth";
 import type { Config } from "@kiln/core";
 import type { Runtime } from "@kiln/db";
+import type { TrainRequest } from "@kiln/personalization";
 import type { BillingServices } from "./billing.server";
 import { getSessionToken } from "./session.server";
 
@@ -13,6 +14,8 @@ export interface AppServices {
   notifyOutbox: () => void;
   /** Hands a long capacity allocation run (issue 7) to the pg-boss worker; absent: runs stay synchronous. */
   sendAllocationJob?: ((jobId: string) => Promise<unknown>) | null;
+  /** Queues a co-op's offer-ranker training (issue 9 §3, "personalization.train"); absent: cannot be queued. */
+  sendTrainJob?: ((data: TrainRequest) => Promise<unknown>) | null;
   /** The process's Stripe client and webhook queueing (issue 5); absent in tests that do not use billing. */
   billing?: BillingServices;
 }

@@ -5,8 +5,10 @@ import { eraseExpiredConsentData, rereviewLiveTiers } from "@kiln/compliance";
 import { runDropHoldJob } from "@kiln/drops";
 import type { Config } from "@kiln/core";
 import type { Runtime } from "@kiln/db";
+import type { TrainRequest } from "@kiln/personalization";
 import { createJobs, QUEUES, type Jobs } from "@kiln/jobs";
 import { deliverOutbox, type MailTransport } from "@kiln/mail";
+import { createTrainJobHandler, TRAIN_SCHEDULE } from "@kiln/personalization/train-job";
 import { renderOrderPage } from "../app/compliance.server";
 import { createStripeForConfig } from "./billing";
 
@@ -65,6 +67,13 @@ export async function startWorkers(rt: Runtime, config: Config, transport: MailT
   await jobs.register(COMPLIANCE_QUEUES.consentRetention, async () => {
     await eraseExpiredConsentData(rt);
   });
+  // Personalised offers (issue 9): train every co-op's offer ranker weekly, or one co-op on demand
+  // from its admin screen; registers candidates only — a co-op admin activates (decision 015).
+  await jobs.register(QUEUES.personalizationTrain, createTrainJobHandler(rt), {
+    retryLimit: 0,
+    expireInSeconds: 60 * 60,
+  });
+  await jobs.schedule(QUEUES.personalizationTrain, TRAIN_SCHEDULE);
   await jobs.schedule(COMPLIANCE_QUEUES.rereview, "5 0 * * *");
   await jobs.schedule(COMPLIANCE_QUEUES.consentRetention, "35 3 * * *");
   await jobs.schedule(QUEUES.emailOutbox, "* * * * *");
@@ -85,6 +94,13 @@ export async function startSender(rt: Runtime): Promise<Jobs> {
 export function allocationJobSender(jobs: Jobs | null): ((jobId: string) => Promise<unknown>) | null {
   if (!jobs) return null;
   return (jobId) => jobs.send(QUEUES.capacityAllocation, { jobId });
+}
+
+/** Hands a co-op's offer-ranker training to the worker (issue 9 §3); null without pg-boss. */
+export function trainJobSender(jobs: Jobs | null): ((data: TrainRequest) => Promise<unknown>) | null {
+  if (!jobs) return null;
+  return (data) =>
+    jobs.send(QUEUES.personalizationTrain, { ...data }, { singletonKey: data.coopId, singletonSeconds: 60 });
 }
 
 /** Queues an outbox delivery now; one per second at most (pg-boss singleton), errors only logged. */

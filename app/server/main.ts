@@ -13,12 +13,13 @@ import { ConfigError, loadConfig, type Config } from "@kiln/core";
 import { migrateDatabase, openDatabase, systemClock, type Clock, type Runtime } from "@kiln/db";
 import type { Jobs } from "@kiln/jobs";
 import { createMailTransport } from "@kiln/mail";
+import { getDefaultModelStore } from "@kiln/personalization";
 import { DEMO_PASSWORD, DEMO_USERS, isDatabaseEmpty, seedDemo } from "@kiln/seed";
 import { startStripeEmulator, type StripeEmulator } from "@kiln/stripe-emulator";
 import { createAppLoadContext, type AppServices } from "../app/context.server";
 import { clearSessionCookie, sessionCookie } from "../app/session.server";
 import { renderOrderPage } from "../app/compliance.server";
-import { allocationJobSender, outboxNotifier, startSender, startWorkers } from "./jobs";
+import { allocationJobSender, outboxNotifier, startSender, startWorkers, trainJobSender } from "./jobs";
 import { createStripeForConfig, registerBillingWorkers, webhookEnqueuer } from "./billing";
 import { csrfMiddleware, requestFacts, securityHeadersMiddleware, trustProxy } from "./security";
 
@@ -64,6 +65,17 @@ async function main() {
     const seeded = await seedDemo(rt, { renderOrderPage });
     console.log(`[kiln] empty database: seeded the demo (${seeded.coops} co-ops, ${seeded.users} users)`);
   }
+  // Personalised offers (issue 9): one onnxruntime session per co-op's active model, made now. A missing
+  // or corrupt model is logged here naming its co-op and version; that storefront falls back to the
+  // non-personalised order. Activations later are picked up on use (decision 017).
+  const offerModels = getDefaultModelStore();
+  await offerModels
+    .preload(rt)
+    .then(({ loaded, failed }) => {
+      if (loaded.length + failed.length > 0)
+        console.log(`[kiln] offer ranker: ${loaded.length} co-op model(s) loaded, ${failed.length} unusable`);
+    })
+    .catch((error: unknown) => console.error("[kiln] offer ranker: reading the active models failed", error));
   const transport = createMailTransport({ smtpUrl: config.smtpUrl, mailDir: config.mailDir, from: config.mailFrom });
   const jobs: Jobs = config.inlineWorker ? await startWorkers(rt, config, transport) : await startSender(rt);
   const services: AppServices = {
@@ -71,6 +83,7 @@ async function main() {
     rt,
     notifyOutbox: outboxNotifier(jobs),
     sendAllocationJob: allocationJobSender(jobs),
+    sendTrainJob: trainJobSender(jobs),
   };
   // No STRIPE_SECRET_KEY (never in production: loadConfig refuses it): the local Stripe emulator,
   // with its state in KILN_DATA_DIR/stripe-emulator and webhooks signed back to the app.
@@ -129,6 +142,8 @@ async function main() {
     ensureBuild(serverBuildPath);
     const clientDir = path.join(appDir, "build/client");
     app.use("/assets", express.static(path.join(clientDir, "assets"), { immutable: true, maxAge: "1y" }));
+    // onnxruntime-web's wasm runtime (vite.config.ts copies it to /ort/<version>/): versioned, so immutable.
+    app.use("/ort", express.static(path.join(clientDir, "ort"), { immutable: true, maxAge: "1y" }));
     app.use(express.static(clientDir, { maxAge: "1h" }));
     build = (await import(pathToFileURL(serverBuildPath).href)) as ServerBuild;
   }
@@ -191,6 +206,7 @@ async function main() {
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await jobs.stop({ timeoutMs: 5_000 }).catch((e: unknown) => console.error("[kiln] stopping jobs", e));
       transport.close();
+      await offerModels.close().catch((e: unknown) => console.error("[kiln] releasing the offer models", e));
       await stripeEmulator?.stop().catch((e: unknown) => console.error("[kiln] stopping the Stripe emulator", e));
       await vite?.close();
       // Closing the database stops the embedded server, which flushes its files.

@@ -70,6 +70,11 @@ const TABLES: Record<string, { key: string[] }> = {
   refunds: { key: ["id"] },
   price_changes: { key: ["id"] },
   notices: { key: ["id"] },
+  personalization_consents: { key: ["id"] },
+  product_view_events: { key: ["id"] },
+  offer_exposures: { key: ["id"] },
+  offer_exposure_items: { key: ["exposure_id", "position"] },
+  offer_models: { key: ["id"] },
 };
 
 function mutateUnique(table: string, row: Row): Row {
@@ -262,6 +267,20 @@ beforeAll(async () => {
         due_at, jurisdiction, template_id, template_version, language, price_change_id, status)
       values (${b.coop.id}, ${b.creator.id}, ${b.member.id}, ${subB!.id}, 'price-change', ${priceChangeB!.id}, ${later}, ${now},
         'DE', 'notice.price-change', '2026.11.2', 'de', ${priceChangeB!.id}, 'cancelled')`);
+    // Personalised offers (issue 9): a view consent, a view, an exposure with one item, a model.
+    await tx.execute(sql`insert into personalization_consents (coop_id, member_user_id, granted_at)
+      values (${b.coop.id}, ${b.member.id}, ${now})`);
+    await tx.execute(sql`insert into product_view_events (coop_id, creator_id, member_user_id, product_id, dwell_ms, occurred_at)
+      values (${b.coop.id}, ${b.creator.id}, ${b.member.id}, ${product!.id}, 1200, ${now})`);
+    const [exposureB] = await tx.execute<{
+      id: string;
+    }>(sql`insert into offer_exposures (coop_id, creator_id, member_user_id,
+        experiment_key, assigned_arm, served_arm, shown_at)
+      values (${b.coop.id}, ${b.creator.id}, ${b.member.id}, 'offers', 'server', 'server', ${now}) returning id`);
+    await tx.execute(sql`insert into offer_exposure_items (exposure_id, position, coop_id, creator_id, member_user_id, drop_id, product_id, server_features)
+      values (${exposureB!.id}, 0, ${b.coop.id}, ${b.creator.id}, ${b.member.id}, ${drop!.id}, ${product!.id}, '{0,0,0,0,0,0,0,0,0,0,0,0}'::real[])`);
+    await tx.execute(sql`insert into offer_models (coop_id, version, feature_spec, onnx, sha256, card, status, trained_at)
+      values (${b.coop.id}, 'b-v1', 'offer-features/1', '\\x00'::bytea, ${"a".repeat(64)}, '{}'::jsonb, 'active', ${now})`);
   });
   foreign = {};
   await withSystem(rt, "test-fixture", async (tx) => {
@@ -321,6 +340,11 @@ beforeAll(async () => {
       "refunds",
       "price_changes",
       "notices",
+      "personalization_consents",
+      "product_view_events",
+      "offer_exposures",
+      "offer_exposure_items",
+      "offer_models",
     ])
       await pick(t, sql`coop_id = ${b.coop.id}`);
     for (const t of ["sessions", "api_tokens", "user_tokens"]) await pick(t, sql`user_id = ${b.admin.id}`);

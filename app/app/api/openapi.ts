@@ -8,10 +8,12 @@ import {
   TokenListResponseSchema,
   UserSchema,
 } from "./schemas";
-import { billingComponents, billingPaths } from "./openapi-billing";
+import { billingMemberComponents } from "./billing-member-schemas";
+import { billingComponents, billingPaths, memberBillingPaths } from "./openapi-billing";
 import { capacityPaths, registerCapacitySchemas } from "./openapi-capacity";
 import { complianceComponents, compliancePaths } from "./openapi-compliance";
 import { dropsComponents, dropsPaths } from "./openapi-drops";
+import { personalizationComponents, personalizationPaths } from "./openapi-personalization";
 
 /** The OpenAPI 3.1 document of /api/v1, generated from the same zod schemas the endpoints use. */
 export function buildOpenApiDocument(serverUrl: string) {
@@ -26,7 +28,9 @@ export function buildOpenApiDocument(serverUrl: string) {
   registerCapacitySchemas(registry);
   for (const [schema, id] of complianceComponents) registry.add(schema, { id });
   for (const [schema, id] of billingComponents) registry.add(schema, { id });
+  for (const [schema, id] of billingMemberComponents) registry.add(schema, { id });
   for (const [schema, id] of dropsComponents) registry.add(schema, { id });
+  for (const [schema, id] of personalizationComponents) registry.add(schema, { id });
   const { schemas } = z.toJSONSchema(registry, {
     target: "draft-2020-12",
     io: "input",
@@ -57,6 +61,23 @@ export function buildOpenApiDocument(serverUrl: string) {
     },
     servers: [{ url: `${serverUrl}/api/v1` }],
     paths: {
+      "/ping": {
+        get: {
+          operationId: "ping",
+          summary: 'The API\'s no-op: answers {"ok": true}, no authentication, no database',
+          security: [],
+          responses: {
+            "200": {
+              description: "Reachable",
+              content: {
+                "application/json": {
+                  schema: { type: "object", properties: { ok: { const: true } }, required: ["ok"] },
+                },
+              },
+            },
+          },
+        },
+      },
       "/me": {
         get: {
           operationId: "getMe",
@@ -92,7 +113,9 @@ export function buildOpenApiDocument(serverUrl: string) {
       ...capacityPaths({ ref, errors, secured }),
       ...compliancePaths({ json, errors, secured, ref }),
       ...billingPaths({ json, ref }),
+      ...memberBillingPaths({ json, ref, errors, secured }),
       ...dropsPaths({ json, ref, errors, secured }),
+      ...personalizationPaths({ json, ref, errors, secured }),
     },
     components: {
       schemas,

@@ -4,6 +4,10 @@ import { noticesDe } from "./notices";
 import { evidenceDe } from "./evidence";
 import { studioDropsDe } from "./studio-drops";
 import { dropQueueDe } from "./drop-queue";
+import { orderRevisionsDe } from "./order-revisions";
+import { offersDe } from "./offers";
+import { upliftDe } from "./uplift";
+import { personalizationDe } from "./personalization";
 import type { MessageKey } from "./en";
 
 /** German UI strings: every key of en.ts, checked by the type. */
@@ -655,4 +659,8 @@ export const de: Record<MessageKey, string> = {
   ...evidenceDe,
   ...studioDropsDe,
   ...dropQueueDe,
+  ...orderRevisionsDe,
+  ...offersDe,
+  ...upliftDe,
+  ...personalizationDe,
 };

@@ -4,6 +4,10 @@ import { noticesEn } from "./notices";
 import { evidenceEn } from "./evidence";
 import { studioDropsEn } from "./studio-drops";
 import { dropQueueEn } from "./drop-queue";
+import { orderRevisionsEn } from "./order-revisions";
+import { offersEn } from "./offers";
+import { upliftEn } from "./uplift";
+import { personalizationEn } from "./personalization";
 
 /** English UI strings. The keys are the contract: de.ts must translate every one (the type checks it). */
 export const en = {
@@ -643,6 +647,10 @@ export const en = {
   ...evidenceEn,
   ...studioDropsEn,
   ...dropQueueEn,
+  ...orderRevisionsEn,
+  ...offersEn,
+  ...upliftEn,
+  ...personalizationEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -297,6 +297,9 @@ export default function AccountPage() {
       <p>
         <Link to="/account/orders">{t("orders.title")}</Link>
       </p>
+      <p>
+        <Link to="/account/privacy">{t("privacy.nav")}</Link>
+      </p>
       <ProfileForm lastResult={lastResult} />
       <PasswordForm lastResult={lastResult} />
       <TokensSection lastResult={lastResult} />

@@ -60,6 +60,9 @@ export default function CoopAdminHome() {
         <p>
           <Link to={`/coop/${coop.slug}/billing`}>{t("billingOps.coop.nav")}</Link>
         </p>
+        <p>
+          <Link to={`/coop/${coop.slug}/personalization`}>{t("models.title")}</Link>
+        </p>
         {directory.factories.length === 0 ? (
           <p className="empty">{t("coop.factoriesEmpty")}</p>
         ) : (

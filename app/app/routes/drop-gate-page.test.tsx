@@ -28,7 +28,9 @@ const base = {
   drop: {
     id: "d1",
     title: "Members' restock",
+    productId: "p1",
     productTitle: "Night print",
+    productTags: ["mono"],
     priceMinor: 3000,
     deliveryMinor: 490,
     currency: "EUR",
@@ -44,6 +46,7 @@ const base = {
   now,
   waitlistPosition: null,
   idempotencyKey: "key-1234567890",
+  viewBeaconUrl: null,
 };
 const tiers = [
   { id: "t-basic", name: "Basic", rank: 1, isEarlyAccess: false, isHeld: false },

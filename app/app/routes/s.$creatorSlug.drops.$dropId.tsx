@@ -13,12 +13,15 @@ import {
   waitlistPosition,
 } from "@kiln/drops";
 import { AppError } from "@kiln/core";
+import { listViewConsentChoices } from "@kiln/personalization";
+import { trackProductView } from "@kiln/personalization/device-history";
 import { requireUser } from "../auth.server";
 import { billingFormError, throwAsPage } from "../billing.server";
 import { OpensCountdown } from "../components/countdown";
 import { notFound } from "../errors.server";
 import { translateMessage } from "../i18n/messages-de";
 import { useLocale, useT } from "../i18n/react";
+import { useEffect } from "react";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.drop.title ?? "Drop"} · Kiln` }];
 
@@ -43,7 +46,21 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
       : null,
     // One key per rendering of the button: a double press (or a retry) returns the same claim.
     idempotencyKey: crypto.randomUUID(),
+    // Issue 9: the browser keeps this view (and its dwell) on the device; only with the member's
+    // page-view consent for this creator is it also sent to Kiln's first-party beacon.
+    viewBeaconUrl:
+      context.auth && (await sharesViewsWith(context.rt, context.auth.user.id, creator.id))
+        ? "/api/v1/personalization/views"
+        : null,
   };
+}
+
+async function sharesViewsWith(rt: LoaderFunctionArgs["context"]["rt"], userId: string, creatorId: string) {
+  const choices = await listViewConsentChoices(rt, { userId });
+  return choices.some((choice) => {
+    const creator = choice.creators.find((c) => c.id === creatorId);
+    return creator !== undefined && (choice.allCreators || creator.granted);
+  });
 }
 
 /**
@@ -101,12 +118,24 @@ export default function DropPage() {
     waitlistPosition: position,
     now,
     gate,
+    viewBeaconUrl,
   } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const t = useT();
   const locale = useLocale();
   const when = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" });
   // Early access: members of an early-access tier (or a higher one) claim before the drop opens.
+  // The view and its dwell go to this device's history when the member leaves the page (one view
+  // per visit: a revalidation after a form post brings equal tags in a new array).
+  const productTags = drop.productTags.join("\n");
+  useEffect(
+    () =>
+      trackProductView(
+        { productId: drop.productId, tags: productTags ? productTags.split("\n") : [] },
+        { consentedBeaconUrl: viewBeaconUrl },
+      ),
+    [drop.productId, productTags, viewBeaconUrl],
+  );
   const isOpenForMe =
     drop.isOpen || (gate.isEarlyAccess && drop.earlyAccessAt !== null && new Date(drop.earlyAccessAt) <= new Date(now));
   return (
@@ -116,6 +145,11 @@ export default function DropPage() {
       </p>
       <h1 id="drop-title">{drop.title}</h1>
       <p>{drop.productTitle}</p>
+      {drop.productTags.length ? (
+        <p className="muted" data-product-tags={drop.productTags.join(",")}>
+          {t("drops.tags")}: {drop.productTags.join(", ")}
+        </p>
+      ) : null}
       <p data-drop-price="">
         {t("drops.price", {
           price: formatMoney(drop.priceMinor, drop.currency, locale),
@@ -140,6 +174,13 @@ export default function DropPage() {
         <p data-early-access="">{t("drops.earlyAccessYours")}</p>
       ) : null}
       {drop.shipBy ? <p className="muted">{t("storefront.shipBy", { date: drop.shipBy })}</p> : null}
+      {drop.isHot ? (
+        <p>
+          <Link to={`/s/${creator.slug}/drops/${drop.id}/queue`} reloadDocument data-waiting-room="">
+            {t("drops.waitingRoom")}
+          </Link>
+        </p>
+      ) : null}
       {result && "formError" in result ? (
         <p className="form-error" role="alert">
           {translateMessage(locale, result.formError)}

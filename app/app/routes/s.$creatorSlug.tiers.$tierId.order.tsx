@@ -77,6 +77,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
           userAgent: request.headers.get("User-Agent"),
         },
       },
+      { automaticTax: context.config.stripeTax },
     );
     // X-A1: the acknowledgment (terms, how to cancel, the model withdrawal form) goes out at once; if
     // this fails the minute notice sweep sends it, so the member's order is never held up by it.

@@ -42,6 +42,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       billing.stripe,
       { userId: user.id },
       { tierId: offer.tier.id, successUrl: `${back}/order?session={CHECKOUT_SESSION_ID}`, cancelUrl: back },
+      { automaticTax: context.config.stripeTax },
     );
     return redirect(checkout.url);
   } catch (error) {

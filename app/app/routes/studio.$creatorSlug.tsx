@@ -84,6 +84,9 @@ export default function StudioHome() {
         <p>
           <Link to={`/studio/${creator.slug}/orders`}>{t("orders.link")}</Link>
         </p>
+        <p>
+          <Link to={`/studio/${creator.slug}/personalization`}>{t("uplift.nav")}</Link>
+        </p>
         <ConnectStatus status={connect?.status ?? null} isOwner={isOwner} error={connectError} />
         <h2>{t("studio.products")}</h2>
         <p>

@@ -9,3 +9,4 @@ export * from "./billing-ops";
 export * from "./drops";
 export * from "./rights";
 export * from "./notices";
+export * from "./personalization";

@@ -36,6 +36,15 @@ export {
   type PayResult,
 } from "./payment";
 export { runDropHoldJob, sweepDropPayments } from "./payment-sweeps";
+export {
+  cancelOrderForRefund,
+  cancelOrderPath,
+  canCancelForRefund,
+  getOrderCancellation,
+  reviseOrderShipBy,
+  type CancelledOrder,
+  type RevisedOrder,
+} from "./revisions";
 export { listCreatorOrders, listFactoryOrders, listMemberOrders, markOrder, type OrderView } from "./orders";
 export { joinWaitlist, leaveWaitlist, offerWaitlist, waitlistPosition, type WaitlistEntry } from "./waitlist";
 export {
@@ -64,4 +73,5 @@ export {
 export { isKnownSoldOut, SOLD_OUT_TTL_MS } from "./soldout";
 export { checkGate, entitledTiers, getDropGate, type DropGate, type GateTier } from "./gate";
 export { createEdition, listEditions, type Edition } from "./lifetime";
+export { updateProduct } from "./products";
 export { getDropView, type DropView } from "./public";

@@ -13,6 +13,30 @@ const Whole = (what: string, min: number, max: number) =>
     .min(min, { error: `The ${what} must be at least ${min}` })
     .max(max, { error: `The ${what} can be at most ${max}` });
 
+const TAG = /^[a-z0-9-]{1,24}$/;
+export const MAX_TAGS = 8;
+
+/**
+ * Lower-case style tags (products.tags, e.g. "pastel", "botanical"): a list, or the form's
+ * comma-separated text. Trimmed, lower-cased, duplicates dropped; at most 8, each 1–24 of a–z, 0–9, -.
+ */
+export const TagsSchema = z.preprocess(
+  (v) => (typeof v === "string" ? v.split(",") : (v ?? [])),
+  z
+    .array(z.string({ error: "A tag is text" }).trim().toLowerCase(), { error: "Enter tags separated by commas" })
+    .transform((tags) => [...new Set(tags.filter(Boolean))])
+    .superRefine((tags, ctx) => {
+      const bad = tags.find((t) => !TAG.test(t));
+      if (bad !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          message: `"${bad.slice(0, 40)}" is not a tag: use 1–24 lower-case letters, digits or dashes`,
+        });
+      if (tags.length > MAX_TAGS)
+        ctx.addIssue({ code: "custom", message: `At most ${MAX_TAGS} tags (you entered ${tags.length})` });
+    }),
+);
+
 export const ProductSchema = z.object({
   title: z.string().trim().min(1, { error: "Enter a title" }).max(120),
   description: z.string().trim().max(5000).default(""),
@@ -34,9 +58,21 @@ export const ProductSchema = z.object({
   lifetimeLimit: Whole("lifetime limit", 1, 1000).nullable().default(null),
   /** A co-op-wide edition (collab) whose lifetime limit applies across its products. */
   editionId: z.uuid({ error: "Choose an edition" }).nullable().default(null),
+  /** Style tags shown on the product page and used by the offer ranker (issue 9). */
+  tags: TagsSchema.optional().transform((tags) => tags ?? []),
   isPublished: z.boolean().default(false),
 });
 export type ProductInput = z.input<typeof ProductSchema>;
+
+/** What a creator may change on an existing product (capability, price and SKU are fixed once made). */
+export const ProductUpdateSchema = z.object({
+  title: z.string().trim().min(1, { error: "Enter a title" }).max(120).optional(),
+  description: z.string().trim().max(5000).optional(),
+  lifetimeLimit: Whole("lifetime limit", 1, 1000).nullable().optional(),
+  editionId: z.uuid({ error: "Choose an edition" }).nullable().optional(),
+  tags: TagsSchema.optional(),
+});
+export type ProductUpdateInput = z.input<typeof ProductUpdateSchema>;
 
 /** A co-op-wide edition shared by several creators' products, with a per-member lifetime limit. */
 export const EditionSchema = z.object({
@@ -59,6 +95,8 @@ export const DropSchema = z
     perMemberLimit: Whole("per-member limit", 1, 1000).default(1),
     holdMinutes: Whole("hold", 1, 120).default(10),
     bucketCount: Whole("number of stock buckets", 1, 64).default(1),
+    /** A hot drop: a waiting room admits members in random order at opening (admission.ts). */
+    isHot: z.boolean().default(false),
     isPublished: z.boolean().default(false),
   })
   .refine((d) => !d.closesAt || d.closesAt > d.opensAt, {

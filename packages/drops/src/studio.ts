@@ -35,6 +35,8 @@ export interface StudioDropRow extends SellThrough {
   earlyAccessAt: Date | null;
   isPublished: boolean;
   isMemberOnly: boolean;
+  /** A hot drop: members wait in the waiting room and are admitted in random order at opening. */
+  isHot: boolean;
   perMemberLimit: number;
   holdMinutes: number;
   phase: DropPhase;
@@ -164,6 +166,7 @@ function summary(drop: Drop, now: Date) {
     earlyAccessAt: drop.earlyAccessAt,
     isPublished: drop.isPublished,
     isMemberOnly: drop.tierIds.length > 0,
+    isHot: drop.isHot,
     perMemberLimit: drop.perMemberLimit,
     holdMinutes: drop.holdMinutes,
     phase: dropPhase(drop, now),

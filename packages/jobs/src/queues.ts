@@ -19,6 +19,8 @@ export const QUEUES = {
   rightsSweep: "rights-sweep",
   /** Applies announced price changes at their period boundary (packages/rights applyDuePriceChanges). */
   priceChanges: "billing-price-changes",
+  /** Trains a co-op's offer ranker and registers it as a candidate (packages/personalization train-job.ts). */
+  personalizationTrain: "personalization.train",
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

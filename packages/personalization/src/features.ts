@@ -108,7 +108,8 @@ function has(set: ReadonlySet<string> | readonly string[], id: string): boolean 
   return set instanceof Set ? set.has(id) : (set as readonly string[]).includes(id);
 }
 function rankOf(ranks: MemberHistory["tierRankByCreator"], creatorId: string): number | undefined {
-  return ranks instanceof Map ? ranks.get(creatorId) : (ranks as Readonly<Record<string, number>>)[creatorId];
+  if (ranks instanceof Map) return (ranks as ReadonlyMap<string, number>).get(creatorId);
+  return (ranks as Readonly<Record<string, number>>)[creatorId];
 }
 
 /** The server-known part of the feature vector (SERVER_FEATURES order). */
@@ -152,7 +153,9 @@ export function deviceFeatures(
  * Rows of [server ‖ device] features as one float32 matrix [rows × FEATURE_COUNT], the model's
  * input. Both scorers build their input with this, so the same numbers reach the same model.
  */
-export function featureMatrix(rows: ReadonlyArray<{ server: readonly number[]; device: readonly number[] }>): Float32Array {
+export function featureMatrix(
+  rows: ReadonlyArray<{ server: readonly number[]; device: readonly number[] }>,
+): Float32Array {
   const out = new Float32Array(rows.length * FEATURE_COUNT);
   rows.forEach((row, i) => {
     if (row.server.length !== SERVER_FEATURE_COUNT || row.device.length !== DEVICE_FEATURE_COUNT) {
@@ -175,6 +178,9 @@ export function rankByScore<T extends { offerId: string }>(offers: readonly T[],
   if (scores.length !== offers.length) throw new Error(`${offers.length} offers but ${scores.length} scores`);
   return offers
     .map((offer, i) => ({ offer, score: Math.fround(scores[i]!) }))
-    .sort((a, b) => b.score - a.score || (a.offer.offerId < b.offer.offerId ? -1 : a.offer.offerId > b.offer.offerId ? 1 : 0))
+    .sort(
+      (a, b) =>
+        b.score - a.score || (a.offer.offerId < b.offer.offerId ? -1 : a.offer.offerId > b.offer.offerId ? 1 : 0),
+    )
     .map((entry) => entry.offer);
 }

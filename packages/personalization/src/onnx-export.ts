@@ -65,7 +65,9 @@ export function exportLogisticToOnnx(model: LogisticModel, meta: ExportMetadata)
         docString: FEATURE_NAMES.join(","),
       }),
     ],
-    output: [onnx.ValueInfoProto.create({ name: MODEL_OUTPUT, type: tensorType([{ dimParam: "N" }, { dimValue: 1 }]) })],
+    output: [
+      onnx.ValueInfoProto.create({ name: MODEL_OUTPUT, type: tensorType([{ dimParam: "N" }, { dimValue: 1 }]) }),
+    ],
   });
 
   const modelProto = onnx.ModelProto.create({

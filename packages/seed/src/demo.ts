@@ -1,4 +1,4 @@
-import { count, inArray, sql } from "drizzle-orm";
+import { count, eq, inArray, sql } from "drizzle-orm";
 import { sampleTermsData, seedMemberConsent, seedTierWithTerms, type OrderPageRenderer } from "@kiln/compliance";
 import { schema, withSystem, type Runtime, type RoleName, type Tx } from "@kiln/db";
 import {
@@ -10,6 +10,9 @@ import {
   createFactory,
   createUser,
 } from "./factories";
+import { activateModel } from "@kiln/personalization";
+import { trainCoopModel } from "@kiln/personalization/train-job";
+import { seedPersonalizationHistory } from "./personalization";
 
 /** Every demo account signs in with this password (the README lists the accounts). */
 export const DEMO_PASSWORD = "kiln-demo-2026";
@@ -509,7 +512,7 @@ export interface SeedDemoOptions {
  * it is all there or none of it is (a compliance tier that fails to seed rolls the whole demo back).
  */
 export async function seedDemo(rt: Runtime, options: SeedDemoOptions): Promise<{ coops: number; users: number }> {
-  await withSystem(rt, "seed-demo", async (tx) => {
+  const ranker = await withSystem(rt, "seed-demo", async (tx) => {
     const coops = [];
     for (const spec of COOPS) {
       const coop = await createCoop(
@@ -594,6 +597,28 @@ export async function seedDemo(rt: Runtime, options: SeedDemoOptions): Promise<{
     }
     await seedComplianceDemo(tx, options.renderOrderPage, rt.clock.now());
     await seedDropsDemo(tx, rt.clock.now());
+    // Personalised offers (issue 9): a taste panel's eight weeks of history at Riverside Makers.
+    const riverside = coops[0]!;
+    await seedPersonalizationHistory(tx, {
+      coopId: riverside.coop.id,
+      creatorIds: riverside.creators.map((c) => c.id),
+      factoryId: riverside.factories[0]!.id,
+      now: rt.clock.now(),
+      password: DEMO_PASSWORD,
+    });
+    const [admin] = await tx
+      .select({ id: schema.users.id })
+      .from(schema.users)
+      .where(eq(schema.users.email, "admin@riverside.demo"));
+    return { coop: { id: riverside.coop.id, slug: riverside.coop.slug }, adminUserId: admin!.id };
   });
+  // The panel's offer ranker, trained on that history (deterministic) and activated by the co-op's
+  // admin as on /coop/<slug>/personalization, so the storefront ranks offers from the first start.
+  const trained = await trainCoopModel(rt, { coop: ranker.coop, outDir: null, actorUserId: ranker.adminUserId });
+  await activateModel(
+    rt,
+    { userId: ranker.adminUserId, coopId: ranker.coop.id, role: "coop_admin" },
+    { version: trained.registered.version },
+  );
   return { coops: COOPS.length, users: DEMO_USERS.length };
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "offer_models" ADD COLUMN "rolled_back_at" timestamp with time zone;
