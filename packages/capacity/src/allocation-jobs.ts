@@ -1,12 +1,11 @@
 import { and, count, desc, eq } from "drizzle-orm";
 import { appendAudit } from "@kiln/audit";
-import { AppError, isAppError } from "@kiln/core";
+import { AppError, parseInput, isAppError } from "@kiln/core";
 import { schema, withSystem, withTenant, type Runtime, type TenantContext } from "@kiln/db";
 import type { OptimalOptions } from "./optimal";
 import { requireAdmin } from "./pool";
 import { runAllocation, STAGE_PROGRESS } from "./runs";
 import { RunRequestSchema, type RunAllocationFields } from "./schemas";
-import { parseInput } from "./validate";
 
 /**
  * Long allocation runs as pg-boss jobs (issue 7). A window with at least BACKGROUND_RUN_MIN_REQUESTS

@@ -1,11 +1,10 @@
 import { and, asc, eq, gt, isNotNull, sql } from "drizzle-orm";
 import { appendAudit } from "@kiln/audit";
-import { AppError } from "@kiln/core";
+import { AppError, parseInput } from "@kiln/core";
 import { schema, withTenant, type Runtime, type TenantContext, type Tx } from "@kiln/db";
 import { addDays, localDate, periodStart } from "./periods";
 import { coopTimezone, requireAdmin } from "./pool";
 import { CapacitySettingsSchema, type CapacitySettingsFields } from "./schemas";
-import { parseInput } from "./validate";
 
 /**
  * Lead times (issue 7): promised vs actual per shipped batch, and per factory (or creator) the on-time

@@ -1,6 +1,6 @@
 import { and, asc, eq, gte, inArray, sql } from "drizzle-orm";
 import { appendAudit } from "@kiln/audit";
-import { AppError } from "@kiln/core";
+import { AppError, parseInput } from "@kiln/core";
 import { schema, withTenant, type Runtime, type TenantContext, type Tx } from "@kiln/db";
 import { isPastPeriod, periodsOfQuarter } from "./periods";
 import { reviseDropShipBy } from "./drop-dates";
@@ -15,7 +15,6 @@ import {
   type QuarterWindowsFields,
   type WindowFields,
 } from "./schemas";
-import { parseInput } from "./validate";
 
 /** Factories, capacity windows and creator weights: the co-op admin's side of the pool. */
 

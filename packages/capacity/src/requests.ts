@@ -1,11 +1,10 @@
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { appendAudit } from "@kiln/audit";
-import { AppError } from "@kiln/core";
+import { AppError, parseInput } from "@kiln/core";
 import { schema, withTenant, type Runtime, type TenantContext } from "@kiln/db";
 import { isPastPeriod } from "./periods";
 import { coopTimezone } from "./pool";
 import { CapacityRequestSchema, type CapacityRequestFields } from "./schemas";
-import { parseInput } from "./validate";
 
 /**
  * Creators' capacity requests. A creator team acts for its own creator (the context names it);

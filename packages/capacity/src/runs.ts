@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, ne } from "drizzle-orm";
 import { appendAudit } from "@kiln/audit";
-import { AppError } from "@kiln/core";
+import { AppError, parseInput } from "@kiln/core";
 import { schema, withTenant, type Runtime, type TenantContext, type Tx } from "@kiln/db";
 import {
   explainPlan,
@@ -23,7 +23,6 @@ import {
   type AdjustAllocationFields,
   type RunAllocationFields,
 } from "./schemas";
-import { parseInput } from "./validate";
 
 /**
  * Allocation runs: load a window's instance, compute the fair and the optimal plan side by side,

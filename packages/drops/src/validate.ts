@@ -1,16 +1,7 @@
-import type { z } from "zod";
 import { AppError } from "@kiln/core";
 import type { TenantContext } from "@kiln/db";
 
-/** Validates at the package boundary: BAD_INPUT with each issue under its field. */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const fields: Record<string, string[]> = {};
-  for (const issue of result.error.issues)
-    (fields[issue.path.map(String).join(".") || "form"] ??= []).push(issue.message);
-  throw new AppError("BAD_INPUT", result.error.issues.map((i) => i.message).join("; "), { fields });
-}
+export { parseInput } from "@kiln/core";
 
 export interface CreatorScope {
   userId: string;

@@ -10,10 +10,9 @@
  */
 import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { z } from "zod";
-import { AppError } from "@kiln/core";
+import { AppError, parseInput } from "@kiln/core";
 import { schema, withSystem, withTenant, type Runtime, type TenantContext, type Tx } from "@kiln/db";
 import type { DeviceView } from "./features.js";
-import { parseInput } from "./validate.js";
 
 const pc = schema.personalizationConsents;
 const pv = schema.productViewEvents;

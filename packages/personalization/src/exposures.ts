@@ -9,11 +9,10 @@
  */
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
-import { AppError } from "@kiln/core";
+import { AppError, parseInput } from "@kiln/core";
 import { schema, type Tx } from "@kiln/db";
 import { SERVER_FEATURE_COUNT } from "./features.js";
 import { ARMS, type Arm } from "./types.js";
-import { parseInput } from "./validate.js";
 
 export const ExposureInputSchema = z.object({
   coopId: z.uuid(),

@@ -11,12 +11,11 @@ import { createHash } from "node:crypto";
 import { and, desc, eq, isNotNull, isNull, lt, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import { appendAudit } from "@kiln/audit";
-import { AppError } from "@kiln/core";
+import { AppError, parseInput } from "@kiln/core";
 import { schema, withSystem, withTenant, type Runtime, type TenantContext, type Tx } from "@kiln/db";
 import { FEATURE_SPEC_VERSION } from "./features.js";
 import { readOnnxMetadata } from "./onnx-export.js";
 import type { ModelStatus } from "./types.js";
-import { parseInput } from "./validate.js";
 
 export const sha256Hex = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 

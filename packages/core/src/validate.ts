@@ -1,7 +1,10 @@
 import type { z } from "zod";
-import { AppError } from "@kiln/core";
+import { AppError } from "./errors";
 
-/** Validates at the package boundary: BAD_INPUT with each issue under its field, nothing changed. */
+/**
+ * Validates at a package boundary: on failure throws BAD_INPUT with every issue's message and each
+ * issue under its field ("form" for the whole input), before anything is written.
+ */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
