@@ -95,7 +95,49 @@ interface PhaseResult {
   appCpuMs: number;
   dbCpuMs: number;
   clientCpuMs: number;
+  locks: LockSamples;
 }
+
+/** pg_stat_activity sampled during a phase: this database's backends running a statement, and those of them waiting for a lock. */
+interface LockSamples {
+  samples: number;
+  active: number;
+  waitingOnLock: number;
+}
+
+/**
+ * Samples the bench database's backends every 10 ms until `done` settles (one small query on the
+ * bench's own connection): whether claims queue on a row lock (the hot row) or on something else.
+ */
+async function sampleLocks(database: Database, done: Promise<unknown>): Promise<LockSamples> {
+  const acc: LockSamples = { samples: 0, active: 0, waitingOnLock: 0 };
+  let finished = false;
+  void done.finally(() => (finished = true)).catch(() => {});
+  while (!finished) {
+    const [row] = await database.sql<{ active: number; waiting: number }[]>`select
+        count(*) filter (where state = 'active')::int as active,
+        count(*) filter (where state = 'active' and wait_event_type = 'Lock')::int as waiting
+      from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
+    acc.samples++;
+    acc.active += row!.active;
+    acc.waitingOnLock += row!.waiting;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return acc;
+}
+
+const lockShare = (samples: LockSamples[]) => {
+  const active = samples.reduce((s, l) => s + l.active, 0);
+  return {
+    share: active ? samples.reduce((s, l) => s + l.waitingOnLock, 0) / active : 0,
+    activeMean:
+      active /
+      Math.max(
+        1,
+        samples.reduce((s, l) => s + l.samples, 0),
+      ),
+  };
+};
 
 async function openServerDatabase(serverUrl: string) {
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
@@ -239,7 +281,7 @@ export default defineBench({
         const cpu0 = { app: processCpuMs([app.pid]), db: processCpuMs(pids), client: process.cpuUsage() };
         const start = process.hrtime.bigint();
         const deadline = start + BigInt(durationMs) * 1_000_000n;
-        await Promise.all(
+        const clients = Promise.all(
           Array.from({ length: CLIENTS }, async () => {
             for (;;) {
               if (process.hrtime.bigint() >= deadline || signal.aborted) return;
@@ -254,6 +296,8 @@ export default defineBench({
             }
           }),
         );
+        const locks = await sampleLocks(database, clients);
+        await clients;
         const elapsedNs = Number(process.hrtime.bigint() - start);
         const client = process.cpuUsage(cpu0.client);
         return {
@@ -263,6 +307,7 @@ export default defineBench({
           appCpuMs: processCpuMs([app.pid]) - cpu0.app,
           dbCpuMs: processCpuMs(pids) - cpu0.db,
           clientCpuMs: (client.user + client.system) / 1000,
+          locks,
         };
       };
 
@@ -372,9 +417,9 @@ export default defineBench({
       const direct = await openDatabase({ databaseUrl: server.url, max: DB_CLIENTS });
       cleanups.unshift(() => direct.close());
       const directRt: Runtime = { database: direct, clock: systemClock };
-      const directRuns: Record<"bucketed" | "single", { ops: number; ns: number }> = {
-        bucketed: { ops: 0, ns: 0 },
-        single: { ops: 0, ns: 0 },
+      const directRuns: Record<"bucketed" | "single", { ops: number; ns: number; locks: LockSamples[] }> = {
+        bucketed: { ops: 0, ns: 0, locks: [] },
+        single: { ops: 0, ns: 0, locks: [] },
       };
       let directSeq = 0;
       for (let round = 0; round < (quick ? 2 : 3) && !signal.aborted; round++) {
@@ -383,7 +428,7 @@ export default defineBench({
           const start = process.hrtime.bigint();
           const deadline = start + BigInt(quick ? 1_000 : 2_000) * 1_000_000n;
           let ops = 0;
-          await Promise.all(
+          const callers = Promise.all(
             Array.from({ length: DB_CLIENTS }, async () => {
               while (process.hrtime.bigint() < deadline) {
                 const k = directSeq++;
@@ -396,6 +441,8 @@ export default defineBench({
               }
             }),
           );
+          directRuns[subject].locks.push(await sampleLocks(database, callers));
+          await callers;
           directRuns[subject].ops += ops;
           directRuns[subject].ns += Number(process.hrtime.bigint() - start);
           const { reserved } = await audit(drop.id, streamQuantity);
@@ -487,6 +534,22 @@ export default defineBench({
             `${directPerSec(directRuns.bucketed).toFixed(0)} vs ${directPerSec(directRuns.single).toFixed(0)} claims/s: ` +
             "the single row's ceiling; over HTTP the bucketed/single ratio can only pass 1 when claims arrive faster than it",
         },
+        ...(["single", "bucketed"] as const).map((subject) => {
+          const { share, activeMean } = lockShare(runs[subject].map((r) => r.locks));
+          return {
+            label: `${subject === "single" ? "one stock row" : `${BUCKETS} buckets`} over HTTP: backends waiting on a lock ÷ backends running a statement`,
+            value: share,
+            meaning: `pg_stat_activity every 10 ms; ${activeMean.toFixed(1)} of the app's connections busy on average: near 0 means the row is not what claims wait for`,
+          };
+        }),
+        ...(["single", "bucketed"] as const).map((subject) => {
+          const { share, activeMean } = lockShare(directRuns[subject].locks);
+          return {
+            label: `${subject === "single" ? "one stock row" : `${BUCKETS} buckets`}, database only: backends waiting on a lock ÷ backends running a statement`,
+            value: share,
+            meaning: `${activeMean.toFixed(1)} of ${DB_CLIENTS} callers' connections busy on average`,
+          };
+        }),
         {
           label: "app server CPU per claim ÷ per no-op request",
           value: cpu.bucketed.app / cpu.noop.app,
