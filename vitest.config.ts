@@ -1,9 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 // Tests run on the embedded database unless DATABASE_URL is set (then on that server, in a fresh
-// database made for the run). The embedded server takes exactly one connection, so test files run
-// one after another there; on a server they run in parallel.
-const embedded = !process.env.DATABASE_URL;
+// database made for the run). An embedded server takes exactly one connection, so global setup starts
+// one per worker slot and each test file uses its slot's (ADR 023); on a server all share one database.
 
 export default defineConfig({
   test: {
@@ -11,8 +10,8 @@ export default defineConfig({
     exclude: ["**/node_modules/**", "tests/e2e/**"],
     globalSetup: ["tests/setup/global-setup.ts"],
     setupFiles: ["tests/setup/per-file.ts"],
-    fileParallelism: !embedded,
-    maxWorkers: embedded ? 1 : 2,
+    fileParallelism: true,
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
