@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAppError } from "@kiln/core";
 import { withSystem } from "@kiln/db";
-import { completeClaimPayment, expireHolds, getRemaining, payForClaim, runDropHoldJob } from "@kiln/drops";
+import { cancelClaim, completeClaimPayment, expireHolds, getRemaining, payForClaim, runDropHoldJob } from "@kiln/drops";
 import { getTestRuntime } from "../setup/runtime";
 import { startDropsWorld } from "./world";
 
@@ -292,5 +292,18 @@ describe("paying for a claim", () => {
     rt.clock.advance(6 * MINUTE);
     expect((await failure(payForClaim(rt, world.stripe, m.member, input))).code).toBe("GONE");
     expect(world.allIntents().filter((pi) => pi.metadata.kiln_claim_id === m.claim.id)).toHaveLength(0);
+  });
+
+  it("a paid claim outlives its hold: expiry leaves its unit sold and the member cannot let it go", async () => {
+    const s = await world.shop({ holdMinutes: 10 });
+    const m = await world.memberWithClaim(s.drop.id);
+    const input = await world.orderInput(m.member, m.claim.id, m.sessionId);
+    expect((await payForClaim(rt, world.stripe, m.member, input)).status).toBe("ordered");
+    rt.clock.advance(60 * MINUTE);
+    expect(await runDropHoldJob(rt, world.stripe, { dropIds: [s.drop.id] })).toMatchObject({ claims: 0, units: 0 });
+    expect(await failure(cancelClaim(rt, m.member, m.claim.id))).toMatchObject({ code: "CONFLICT" });
+    expect(await dbState(m.claim.id)).toMatchObject({ claim: "confirmed", payment: { status: "captured" } });
+    expect((await dbState(m.claim.id)).orders).toHaveLength(1);
+    expect(await getRemaining(rt, s.drop.id)).toBe(4);
   });
 });

@@ -89,7 +89,10 @@ export default defineConfig({
     cwd: root,
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,
-    timeout: 180_000,
+    // `pnpm start` builds the app again, migrates a fresh database and seeds the demo (which trains the
+    // demo co-op's offer ranker) before /healthz answers: on two busy cores that once took over 180 s.
+    // This only bounds how long a broken start takes to be reported; no journey runs any slower.
+    timeout: 420_000,
     stdout: "pipe",
     stderr: "pipe",
     gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },

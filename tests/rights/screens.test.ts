@@ -53,7 +53,7 @@ async function world1() {
       .values({
         coopId: p.coop.id,
         toAddress: p.member.email,
-        subject: "Deine Bestellung",
+        subject: "Ihre Bestellung",
         textBody: "…",
         template: "notice.acknowledgment",
         locale: "de",

@@ -10,7 +10,14 @@ import { upliftDe } from "./uplift";
 import { personalizationDe } from "./personalization";
 import type { MessageKey } from "./en";
 
-/** German UI strings: every key of en.ts, checked by the type. */
+/**
+ * German UI strings: every key of en.ts, checked by the type.
+ *
+ * Form of address: "Sie" everywhere (members, creators, co-op staff, reviewers), like the legal
+ * templates in legal/templates/de.json that the order and cancel pages show next to these strings;
+ * consumer-facing legal text in German is formal. The split dictionaries spread in below and the
+ * package messages (messages-de.ts) follow it; i18n.test.ts fails on "du"/"dein"/informal imperatives.
+ */
 export const de: Record<MessageKey, string> = {
   "app.name": "Kiln",
   "app.tagline": "Kleinserien-Drops und Mitglieder-Restocks für Creator-Genossenschaften.",
@@ -36,23 +43,23 @@ export const de: Record<MessageKey, string> = {
   "common.nothingYet": "Hier ist noch nichts.",
   "common.never": "nie",
   "common.back": "Zurück",
-  "common.formError": "Bitte korrigiere die markierten Felder.",
+  "common.formError": "Bitte korrigieren Sie die markierten Felder.",
   "common.dismiss": "Schließen",
 
   "error.notFound.title": "Seite nicht gefunden",
-  "error.notFound.body": "Diese Seite gibt es nicht, oder du hast keinen Zugriff darauf.",
+  "error.notFound.body": "Diese Seite gibt es nicht, oder Sie haben keinen Zugriff darauf.",
   "error.server.title": "Etwas ist schiefgelaufen",
-  "error.server.body": "Bei uns ist ein unerwarteter Fehler aufgetreten. Bitte versuche es gleich noch einmal.",
+  "error.server.body": "Bei uns ist ein unerwarteter Fehler aufgetreten. Bitte versuchen Sie es gleich noch einmal.",
   "error.generic.title": "Fehler {status}",
   "error.home": "Zur Startseite",
-  "error.rateLimited": "Zu viele Versuche. Bitte versuche es in {seconds} Sekunden erneut.",
+  "error.rateLimited": "Zu viele Versuche. Bitte versuchen Sie es in {seconds} Sekunden erneut.",
   "error.csrf": "Dieses Formular wurde von einer anderen Website gesendet und abgelehnt.",
 
   "index.title": "Kiln",
   "index.lead":
     "Kiln hilft Creator-Genossenschaften, Kapazität in Mikrofabriken zu teilen und limitierte Drops und Restocks nur für Mitglieder zu verkaufen.",
-  "index.signedIn": "Du bist als {name} angemeldet.",
-  "index.goHome": "Zu deiner Startseite",
+  "index.signedIn": "Sie sind als {name} angemeldet.",
+  "index.goHome": "Zu Ihrer Startseite",
 
   "signup.title": "Konto erstellen",
   "signup.name": "Name",
@@ -60,19 +67,19 @@ export const de: Record<MessageKey, string> = {
   "signup.password": "Passwort",
   "signup.passwordHint": "Mindestens 10 Zeichen.",
   "signup.submit": "Registrieren",
-  "signup.haveAccount": "Du hast schon ein Konto?",
+  "signup.haveAccount": "Sie haben schon ein Konto?",
 
-  "checkEmail.title": "Prüfe dein E-Mail-Postfach",
+  "checkEmail.title": "Prüfen Sie Ihr E-Mail-Postfach",
   "checkEmail.body":
-    "Wir haben dir einen Link zur Bestätigung deiner E-Mail-Adresse geschickt. Öffne ihn, um die Registrierung abzuschließen.",
+    "Wir haben Ihnen einen Link zur Bestätigung Ihrer E-Mail-Adresse geschickt. Öffnen Sie ihn, um die Registrierung abzuschließen.",
   "checkEmail.resendTitle": "Nichts angekommen?",
   "checkEmail.resend": "Link erneut senden",
   "checkEmail.resent": "Falls zu dieser Adresse ein unbestätigtes Konto gehört, haben wir einen neuen Link geschickt.",
 
   "verify.title": "E-Mail bestätigt",
-  "verify.body": "Danke. Deine E-Mail-Adresse ist bestätigt, du kannst dich jetzt anmelden.",
+  "verify.body": "Danke. Ihre E-Mail-Adresse ist bestätigt, Sie können sich jetzt anmelden.",
   "verify.failedTitle": "Dieser Link funktioniert nicht",
-  "verify.missingToken": "Dieser Bestätigungslink ist unvollständig. Kopiere den ganzen Link aus der E-Mail.",
+  "verify.missingToken": "Dieser Bestätigungslink ist unvollständig. Kopieren Sie den ganzen Link aus der E-Mail.",
   "verify.signIn": "Anmelden",
 
   "login.title": "Anmelden",
@@ -84,10 +91,11 @@ export const de: Record<MessageKey, string> = {
   "login.resend": "Bestätigungslink erneut senden",
   "login.welcome": "Willkommen zurück, {name}.",
 
-  "logout.done": "Du bist abgemeldet.",
+  "logout.done": "Sie sind abgemeldet.",
 
   "forgot.title": "Passwort zurücksetzen",
-  "forgot.body": "Gib deine E-Mail-Adresse ein, und wir schicken dir einen Link, mit dem du ein neues Passwort wählst.",
+  "forgot.body":
+    "Geben Sie Ihre E-Mail-Adresse ein, und wir schicken Ihnen einen Link, mit dem Sie ein neues Passwort wählen.",
   "forgot.email": "E-Mail",
   "forgot.submit": "Link senden",
   "forgot.sent": "Falls zu dieser Adresse ein Konto gehört, haben wir einen Link zum Zurücksetzen geschickt.",
@@ -95,13 +103,13 @@ export const de: Record<MessageKey, string> = {
   "reset.title": "Neues Passwort wählen",
   "reset.newPassword": "Neues Passwort",
   "reset.submit": "Neues Passwort speichern",
-  "reset.done": "Dein Passwort wurde geändert. Bitte melde dich an.",
-  "reset.missingToken": "Dieser Link ist unvollständig. Fordere einen neuen an.",
+  "reset.done": "Ihr Passwort wurde geändert. Bitte melden Sie sich an.",
+  "reset.missingToken": "Dieser Link ist unvollständig. Fordern Sie einen neuen an.",
 
   "home.memberTitle": "Mitglieder-Startseite",
   "home.welcome": "Willkommen, {name}.",
-  "home.yourRoles": "Deine Rollen",
-  "home.noRoles": "Du bist Mitglied. Wenn eine Genossenschaft dich zu einer Rolle einlädt, erscheint sie hier.",
+  "home.yourRoles": "Ihre Rollen",
+  "home.noRoles": "Sie sind Mitglied. Wenn eine Genossenschaft Sie zu einer Rolle einlädt, erscheint sie hier.",
 
   "role.coop_admin": "Genossenschafts-Admin",
   "role.compliance_reviewer": "Compliance-Prüfer:in",
@@ -122,7 +130,7 @@ export const de: Record<MessageKey, string> = {
   "invite.factory": "Fabrik (für Fabrikbetreiber)",
   "invite.noPlace": "—",
   "coop.factories": "Fertigung und Kapazität",
-  "coop.factoriesEmpty": "Noch keine Fabriken registriert. Füge sie im Kapazitätspool hinzu.",
+  "coop.factoriesEmpty": "Noch keine Fabriken registriert. Fügen Sie sie im Kapazitätspool hinzu.",
   "review.title": "Compliance-Prüfung: {name}",
   "review.queue": "Bedingungen zur Prüfung",
   "review.queueEmpty": "Keine Bedingungen warten auf Prüfung. Hier ist noch nichts.",
@@ -193,20 +201,20 @@ export const de: Record<MessageKey, string> = {
 
   "accept.title": "Einladung annehmen",
   "accept.body":
-    "Du wurdest zu einer Rolle in einer Kiln-Genossenschaft eingeladen. Nimm sie an, um sie deinem Konto hinzuzufügen.",
-  "accept.signInFirst": "Melde dich zuerst an oder erstelle ein Konto; danach kommst du hierher zurück.",
+    "Sie wurden zu einer Rolle in einer Kiln-Genossenschaft eingeladen. Nehmen Sie sie an, um sie Ihrem Konto hinzuzufügen.",
+  "accept.signInFirst": "Melden Sie sich zuerst an oder erstellen Sie ein Konto; danach kommen Sie hierher zurück.",
   "accept.submit": "Einladung annehmen",
-  "accept.done": "Einladung angenommen. Deine neue Rolle steht in der Navigation.",
+  "accept.done": "Einladung angenommen. Ihre neue Rolle steht in der Navigation.",
   "accept.missingToken": "Dieser Einladungslink ist unvollständig.",
 
-  "account.title": "Dein Konto",
+  "account.title": "Ihr Konto",
   "account.profile": "Profil",
   "account.name": "Name",
   "account.email": "E-Mail",
   "account.language": "Sprache",
   "account.country": "Land",
   "account.countryHint":
-    "Zweibuchstabiger Code, z. B. DE oder US. Er bestimmt, welche Verbraucherschutzregeln für dich gelten.",
+    "Zweibuchstabiger Code, z. B. DE oder US. Er bestimmt, welche Verbraucherschutzregeln für Sie gelten.",
   "account.usState": "US-Bundesstaat",
   "account.usStateHint": "Nur für die USA, z. B. CA.",
   "account.saveProfile": "Profil speichern",
@@ -217,14 +225,14 @@ export const de: Record<MessageKey, string> = {
   "account.changePassword": "Passwort ändern",
   "account.passwordChanged": "Passwort geändert. Andere Sitzungen wurden abgemeldet.",
   "account.tokens": "API-Tokens",
-  "account.tokensBody": "Mit Tokens können Skripte die Kiln-API unter /api/v1 in deinem Namen nutzen.",
+  "account.tokensBody": "Mit Tokens können Skripte die Kiln-API unter /api/v1 in Ihrem Namen nutzen.",
   "account.tokenName": "Name des Tokens",
   "account.scopes": "Berechtigungen",
   "account.expiresInDays": "Gültig für (Tage)",
   "account.expiresHint": "Leer lassen für ein Token ohne Ablaufdatum.",
   "account.createToken": "Token erstellen",
-  "account.tokenCreated": "Dein neues Token",
-  "account.tokenOnce": "Kopiere es jetzt: Es wird nur einmal angezeigt.",
+  "account.tokenCreated": "Ihr neues Token",
+  "account.tokenOnce": "Kopieren Sie es jetzt: Es wird nur einmal angezeigt.",
   "account.noTokens": "Noch keine API-Tokens.",
   "account.tokenPrefix": "Beginnt mit",
   "account.tokenExpires": "Läuft ab",
@@ -248,7 +256,7 @@ export const de: Record<MessageKey, string> = {
   "capacity.window": "Produktionsfenster",
   "capacity.show": "Anzeigen",
   "capacity.factories": "Fertigungen",
-  "capacity.factoriesEmpty": "Noch keine Fertigungen. Füge unten die erste hinzu.",
+  "capacity.factoriesEmpty": "Noch keine Fertigungen. Fügen Sie unten die erste hinzu.",
   "capacity.addFactory": "Fertigung hinzufügen",
   "capacity.name": "Name",
   "capacity.location": "Standort",
@@ -284,10 +292,10 @@ export const de: Record<MessageKey, string> = {
   "capacity.status": "Status",
   "capacity.run": "Zuteilung berechnen",
   "capacity.runLead":
-    "Berechnet den gewichteten fairen Anteil und den optimalen Plan (HiGHS) nebeneinander. Endgültig ist erst, was du festschreibst.",
+    "Berechnet den gewichteten fairen Anteil und den optimalen Plan (HiGHS) nebeneinander. Endgültig ist erst, was Sie festschreiben.",
   "capacity.allowBackup": "Ersatzfertigungen dürfen ungedeckten Bedarf übernehmen",
   "capacity.runSubmit": "Zuteilung berechnen",
-  "capacity.runDone": "Zuteilung berechnet. Vergleiche die Pläne und schreibe einen fest.",
+  "capacity.runDone": "Zuteilung berechnet. Vergleichen Sie die Pläne und schreiben Sie einen fest.",
   "capacity.runs": "Zuteilungsläufe",
   "capacity.runsEmpty": "Noch keine Läufe.",
   "capacity.runStatus.draft": "Entwurf",
@@ -322,20 +330,21 @@ export const de: Record<MessageKey, string> = {
   "capacity.adjustedMark": "geändert",
   "capacity.back": "Zurück zum Kapazitätspool",
   "capacity.myTitle": "Kapazität: {name}",
-  "capacity.myLead": "Frag bei der Kooperative Produktionskapazität an und sieh, was dir zugeteilt wurde und warum.",
+  "capacity.myLead":
+    "Fragen Sie bei der Kooperative Produktionskapazität an und sehen Sie, was Ihnen zugeteilt wurde und warum.",
   "capacity.newRequest": "Kapazität anfragen",
   "capacity.preferredFactory": "Bevorzugte Fertigung (optional)",
   "capacity.noPreference": "Keine Vorliebe",
   "capacity.submitRequest": "Anfrage senden",
   "capacity.requestSent": "Anfrage gesendet.",
-  "capacity.myRequests": "Deine Anfragen",
+  "capacity.myRequests": "Ihre Anfragen",
   "capacity.withdraw": "Zurückziehen",
   "capacity.withdrawn": "Anfrage zurückgezogen.",
   "capacity.status.open": "offen",
   "capacity.status.withdrawn": "zurückgezogen",
-  "capacity.myAllocations": "Deine festgeschriebenen Zuteilungen",
+  "capacity.myAllocations": "Ihre festgeschriebenen Zuteilungen",
   "capacity.myAllocationsEmpty":
-    "Noch nichts festgeschrieben. Deine Zuteilung erscheint hier, sobald die Kooperative einen Lauf festschreibt.",
+    "Noch nichts festgeschrieben. Ihre Zuteilung erscheint hier, sobald die Kooperative einen Lauf festschreibt.",
   "capacity.shipBy": "Versand bis {date}",
   "capacity.weights": "Gewichte (Regel der Kooperative)",
   "capacity.weightsLead":
@@ -384,7 +393,7 @@ export const de: Record<MessageKey, string> = {
   "capacity.settingsSaved": "Offshore-Vergleichszeit gespeichert.",
   "capacity.flagged": "Neu planen",
   "capacity.flaggedLead":
-    "Die Kapazität hat sich geändert, nachdem diese Lose festgeschrieben wurden. Berechne das Fenster neu und schreibe einen neuen Plan fest; Creator und Fertigung sehen den Hinweis und das neue Datum.",
+    "Die Kapazität hat sich geändert, nachdem diese Lose festgeschrieben wurden. Berechnen Sie das Fenster neu und schreiben Sie einen neuen Plan fest; Creator und Fertigung sehen den Hinweis und das neue Datum.",
   "capacity.flag.window_reduced": "Fenster verkleinert",
   "capacity.flag.factory_paused": "Fertigung pausiert",
   "capacity.revisedShipBy": "neu: Versand bis {date}",
@@ -405,22 +414,21 @@ export const de: Record<MessageKey, string> = {
     "Die Zuteilung läuft im Hintergrund (bei großen Fenstern immer). Der Fortschritt erscheint auf dieser Seite.",
   "capacity.openRun": "Berechnung öffnen",
   "capacity.background": "Im Hintergrund berechnen",
-  "explain.summary": "Du hast {allocated} der {requested} angefragten {capability}-Einheiten in {period} erhalten.",
-  "explain.got_all": "Deine ganze Anfrage passte.",
+  "explain.summary": "Sie haben {allocated} der {requested} angefragten {capability}-Einheiten in {period} erhalten.",
+  "explain.got_all": "Ihre ganze Anfrage passte.",
   "explain.capacity":
-    "Die Kapazität hat dich begrenzt: Die primäre Kapazität für {capability} betrug {pool} Einheiten für {requests} Anfragen, dein gewichteter fairer Anteil {share} Einheiten.",
-  "explain.above_share": "Der Plan fand Platz für {extra} Einheiten über deinen fairen Anteil hinaus.",
+    "Die Kapazität hat Sie begrenzt: Die primäre Kapazität für {capability} betrug {pool} Einheiten für {requests} Anfragen, Ihr gewichteter fairer Anteil {share} Einheiten.",
+  "explain.above_share": "Der Plan fand Platz für {extra} Einheiten über Ihren fairen Anteil hinaus.",
   "explain.min_batch_dropped":
-    "Dein Mindestlos hat dich begrenzt: Dein fairer Anteil ({share} Einheiten) lag unter deinem Mindestlos von {minBatch}. Wenn nicht alle Mindestlose erfüllbar sind, stellt die Regel der Kooperative zuerst die Anfrage mit dem größten Mindestlos je Gewichtseinheit zurück; sie erhält nur danach übrige Kapazität.",
+    "Ihr Mindestlos hat Sie begrenzt: Ihr fairer Anteil ({share} Einheiten) lag unter Ihrem Mindestlos von {minBatch}. Wenn nicht alle Mindestlose erfüllbar sind, stellt die Regel der Kooperative zuerst die Anfrage mit dem größten Mindestlos je Gewichtseinheit zurück; sie erhält nur danach übrige Kapazität.",
   "explain.min_batch_remainder":
-    "Dein Mindestlos hat dich begrenzt: Keine Fertigung hatte Platz für ein weiteres Los von mindestens {minBatch} Einheiten.",
+    "Ihr Mindestlos hat Sie begrenzt: Keine Fertigung hatte Platz für ein weiteres Los von mindestens {minBatch} Einheiten.",
   "explain.eligibility":
-    "Die Eignung hat dich begrenzt: Die Fertigungen, die deine Anfrage annehmen konnten, hatten keinen Platz mehr.",
+    "Die Eignung hat Sie begrenzt: Die Fertigungen, die Ihre Anfrage annehmen konnten, hatten keinen Platz mehr.",
   "explain.ineligible_too_slow":
-    "Diese Fertigungen können nicht bis zu deinem spätesten Versandtag liefern: {factories}.",
+    "Diese Fertigungen können nicht bis zu Ihrem spätesten Versandtag liefern: {factories}.",
   "explain.ineligible_paused": "Diese Fertigungen sind pausiert: {factories}.",
-  "explain.weight":
-    "Dein Gewicht in der Regel der Kooperative ist {weight}; Anteile wachsen im Verhältnis zum Gewicht.",
+  "explain.weight": "Ihr Gewicht in der Regel der Kooperative ist {weight}; Anteile wachsen im Verhältnis zum Gewicht.",
   "explain.backup": "{units} Einheiten kommen von Ersatzfertigungen.",
   "explain.batches": "Lose: {list}.",
   "tiers.nav": "Abo-Tarife und ihre Bedingungen",

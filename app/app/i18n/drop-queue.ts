@@ -18,15 +18,15 @@ export const dropQueueEn = {
 export const dropQueueDe: Record<keyof typeof dropQueueEn, string> = {
   "dropQueue.title": "Warteraum",
   "dropQueue.lead":
-    "Dieser Drop ist sehr gefragt. Lass diese Seite offen: Wer vor der Öffnung hier ist, bekommt bei der Öffnung einen zufällig gelosten Platz, wer später kommt, reiht sich in der Reihenfolge der Ankunft ein.",
-  "dropQueue.beforeOpen": "Der Drop öffnet in etwa {eta}. Dein Platz wird bei der Öffnung gelost.",
-  "dropQueue.position": "Du bist Nummer {position} in der Warteschlange. Noch etwa {eta}.",
-  "dropQueue.admitted": "Du bist dran. Sichere dir jetzt dein Stück; der Knopf funktioniert einmal.",
+    "Dieser Drop ist sehr gefragt. Lassen Sie diese Seite offen: Wer vor der Öffnung hier ist, bekommt bei der Öffnung einen zufällig gelosten Platz, wer später kommt, reiht sich in der Reihenfolge der Ankunft ein.",
+  "dropQueue.beforeOpen": "Der Drop öffnet in etwa {eta}. Ihr Platz wird bei der Öffnung gelost.",
+  "dropQueue.position": "Sie sind Nummer {position} in der Warteschlange. Noch etwa {eta}.",
+  "dropQueue.admitted": "Sie sind dran. Sichern Sie sich jetzt Ihr Stück; der Knopf funktioniert einmal.",
   "dropQueue.claim": "Jetzt sichern",
-  "dropQueue.claimed": "Du hast aus diesem Drop gesichert.",
+  "dropQueue.claimed": "Sie haben aus diesem Drop gesichert.",
   "dropQueue.soldOut": "Ausverkauft. Zurückkommende Stücke gehen an die Warteliste auf der Seite des Drops.",
-  "dropQueue.signIn": "Melde dich an, um dich anzustellen.",
+  "dropQueue.signIn": "Melden Sie sich an, um sich anzustellen.",
   "dropQueue.slowDown": "Wir prüfen gleich noch einmal …",
   "dropQueue.back": "Zurück zum Drop",
-  "dropQueue.noScript": "Dieser Warteraum braucht JavaScript, um deinen Platz zu prüfen.",
+  "dropQueue.noScript": "Dieser Warteraum braucht JavaScript, um Ihren Platz zu prüfen.",
 };

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { resolveLocale } from "../i18n.server";
 import { de } from "./de";
@@ -33,6 +35,27 @@ describe("locale", () => {
     expect(translate("en", "error.rateLimited", { seconds: 30 })).toBe(
       "Too many attempts. Please try again in 30 seconds.",
     );
+  });
+});
+
+describe("German form of address", () => {
+  it("addresses people with Sie everywhere, as the legal templates do (de.ts header)", async () => {
+    const { GERMAN_MESSAGES } = await import("./messages-de");
+    const legal = readFileSync(fileURLToPath(new URL("../../../legal/templates/de.json", import.meta.url)), "utf8");
+    // Informal pronouns and the informal imperatives the UI used before (placeholders like {dir} aside).
+    const informal =
+      /\b(du|dich|dir|dein|deine|deinen|deinem|deiner|deines)\b|(^|[.:;!?]\s+)(Gib|Wähle|Prüfe|Öffne|Melde|Nimm|Frag|Kopiere|Füge|Lass|Exportiere)\s/i;
+    const offenders = [...Object.entries(de), ...Object.entries(GERMAN_MESSAGES)]
+      .map(([key, text]) => [key, text.replace(/\{\w+\}/g, "")] as const)
+      .filter(([, text]) => informal.test(text))
+      .map(([key]) => key);
+    expect(offenders).toEqual([]);
+    expect(informal.test(legal.replace(/\{\w+\}/g, ""))).toBe(false);
+    expect(legal).toMatch(/\b(Sie|Ihr|Ihre|Ihnen)\b/);
+    // The check itself recognises the informal form.
+    expect(informal.test("Bitte melde dich an.")).toBe(true);
+    expect(informal.test("Gib deine E-Mail-Adresse ein")).toBe(true);
+    expect(informal.test("Geben Sie Ihre E-Mail-Adresse ein")).toBe(false);
   });
 });
 

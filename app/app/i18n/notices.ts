@@ -20,8 +20,8 @@ export const noticesDe: Record<keyof typeof noticesEn, string> = {
     "Der neue Preis ist angekündigt: Jedes Mitglied erhält vor der Verlängerung, ab der er gilt, einen Hinweis.",
   "priceChange.accept.title": "Neuen Preis annehmen",
   "priceChange.accept.body":
-    "Der Preis deiner Mitgliedschaft steigt. Nach dem Recht von New York brauchen wir deine Zustimmung, bevor wir den neuen Preis berechnen. Wenn du nicht zustimmst, zahlst du weiter den bisherigen Preis, bis du kündigst.",
+    "Der Preis Ihrer Mitgliedschaft steigt. Nach dem Recht von New York brauchen wir Ihre Zustimmung, bevor wir den neuen Preis berechnen. Wenn Sie nicht zustimmen, zahlen Sie weiter den bisherigen Preis, bis Sie kündigen.",
   "priceChange.accept.button": "Neuen Preis annehmen",
-  "priceChange.accept.done": "Danke: Ab dem {date} kostet deine Mitgliedschaft den neuen Preis.",
+  "priceChange.accept.done": "Danke: Ab dem {date} kostet Ihre Mitgliedschaft den neuen Preis.",
   "priceChange.accept.invalid": "Dieser Link ist ungültig, oder die Preisänderung ist nicht mehr offen.",
 };

@@ -36,8 +36,8 @@ const templates = {
       text: `Hello ${p.name},\n\nplease confirm your email address by opening this link:\n\n${p.link}\n\nThe link is valid for 24 hours. If you did not sign up for Kiln, ignore this email.\n`,
     },
     de: {
-      subject: "Bestätige deine E-Mail-Adresse für Kiln",
-      text: `Hallo ${p.name},\n\nbitte bestätige deine E-Mail-Adresse über diesen Link:\n\n${p.link}\n\nDer Link ist 24 Stunden gültig. Wenn du dich nicht bei Kiln registriert hast, ignoriere diese E-Mail.\n`,
+      subject: "Bestätigen Sie Ihre E-Mail-Adresse für Kiln",
+      text: `Hallo ${p.name},\n\nbitte bestätigen Sie Ihre E-Mail-Adresse über diesen Link:\n\n${p.link}\n\nDer Link ist 24 Stunden gültig. Wenn Sie sich nicht bei Kiln registriert haben, ignorieren Sie diese E-Mail.\n`,
     },
   }),
   "sign-up-existing": (p: { name: string; signInLink: string; resetLink: string }): Record<Locale, Message> => ({
@@ -46,8 +46,8 @@ const templates = {
       text: `Hello ${p.name},\n\nsomeone (perhaps you) tried to create a Kiln account with this email address, but you already have one.\n\nSign in: ${p.signInLink}\nForgot your password? Reset it: ${p.resetLink}\n\nIf it was not you, you can ignore this email; your account is unchanged.\n`,
     },
     de: {
-      subject: "Jemand wollte sich mit deiner Adresse bei Kiln registrieren",
-      text: `Hallo ${p.name},\n\njemand (vielleicht du) wollte mit dieser E-Mail-Adresse ein Kiln-Konto anlegen, aber du hast bereits eines.\n\nAnmelden: ${p.signInLink}\nPasswort vergessen? Setze es zurück: ${p.resetLink}\n\nWarst du es nicht, kannst du diese E-Mail ignorieren; dein Konto ist unverändert.\n`,
+      subject: "Jemand wollte sich mit Ihrer Adresse bei Kiln registrieren",
+      text: `Hallo ${p.name},\n\njemand (vielleicht Sie) wollte mit dieser E-Mail-Adresse ein Kiln-Konto anlegen, aber Sie haben bereits eines.\n\nAnmelden: ${p.signInLink}\nPasswort vergessen? Setzen Sie es zurück: ${p.resetLink}\n\nWaren Sie es nicht, können Sie diese E-Mail ignorieren; Ihr Konto ist unverändert.\n`,
     },
   }),
   "reset-password": (p: { name: string; link: string }): Record<Locale, Message> => ({
@@ -56,8 +56,8 @@ const templates = {
       text: `Hello ${p.name},\n\nyou can choose a new password here:\n\n${p.link}\n\nThe link is valid for one hour and works once. If you did not ask for it, ignore this email; your password stays as it is.\n`,
     },
     de: {
-      subject: "Setze dein Kiln-Passwort zurück",
-      text: `Hallo ${p.name},\n\nhier kannst du ein neues Passwort wählen:\n\n${p.link}\n\nDer Link ist eine Stunde gültig und funktioniert einmal. Wenn du ihn nicht angefordert hast, ignoriere diese E-Mail; dein Passwort bleibt unverändert.\n`,
+      subject: "Setzen Sie Ihr Kiln-Passwort zurück",
+      text: `Hallo ${p.name},\n\nhier können Sie ein neues Passwort wählen:\n\n${p.link}\n\nDer Link ist eine Stunde gültig und funktioniert einmal. Wenn Sie ihn nicht angefordert haben, ignorieren Sie diese E-Mail; Ihr Passwort bleibt unverändert.\n`,
     },
   }),
   "password-changed": (p: { name: string; resetLink: string }): Record<Locale, Message> => ({
@@ -66,8 +66,8 @@ const templates = {
       text: `Hello ${p.name},\n\nthe password of your Kiln account was just changed and your other sessions were signed out.\n\nIf this was not you, reset your password now: ${p.resetLink}\n`,
     },
     de: {
-      subject: "Dein Kiln-Passwort wurde geändert",
-      text: `Hallo ${p.name},\n\ndas Passwort deines Kiln-Kontos wurde soeben geändert und deine anderen Sitzungen wurden abgemeldet.\n\nWarst du das nicht, setze dein Passwort jetzt zurück: ${p.resetLink}\n`,
+      subject: "Ihr Kiln-Passwort wurde geändert",
+      text: `Hallo ${p.name},\n\ndas Passwort Ihres Kiln-Kontos wurde soeben geändert und Ihre anderen Sitzungen wurden abgemeldet.\n\nWaren Sie das nicht, setzen Sie Ihr Passwort jetzt zurück: ${p.resetLink}\n`,
     },
   }),
   invitation: (p: { inviter: string; role: RoleNameInput; place: string; link: string }): Record<Locale, Message> => ({
@@ -77,7 +77,7 @@ const templates = {
     },
     de: {
       subject: `Einladung zu ${p.place} auf Kiln`,
-      text: `Hallo,\n\n${p.inviter} hat dich eingeladen, ${p.place} auf Kiln als ${ROLE_LABELS.de[p.role]} beizutreten.\n\nNimm die Einladung an (registriere dich zuerst oder melde dich mit dieser E-Mail-Adresse an):\n\n${p.link}\n\nDie Einladung ist 7 Tage gültig.\n`,
+      text: `Hallo,\n\n${p.inviter} hat Sie eingeladen, ${p.place} auf Kiln als ${ROLE_LABELS.de[p.role]} beizutreten.\n\nNehmen Sie die Einladung an (registrieren Sie sich zuerst oder melden Sie sich mit dieser E-Mail-Adresse an):\n\n${p.link}\n\nDie Einladung ist 7 Tage gültig.\n`,
     },
   }),
 };

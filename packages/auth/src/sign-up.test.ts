@@ -48,7 +48,7 @@ describe("signUp", () => {
     const email = uniqueEmail("de");
     await signUp(rt, { displayName: "Grete", email, password, locale: "de" }, opts);
     const [mail] = await outboxFor(rt, email);
-    expect(mail).toMatchObject({ locale: "de", subject: "Bestätige deine E-Mail-Adresse für Kiln" });
+    expect(mail).toMatchObject({ locale: "de", subject: "Bestätigen Sie Ihre E-Mail-Adresse für Kiln" });
     expect(mail!.textBody).toContain("Hallo Grete");
     expect((await userByEmail(email))?.locale).toBe("de");
   });

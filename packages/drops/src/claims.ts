@@ -257,32 +257,6 @@ async function ownClaim(tx: Tx, member: MemberContext, claimId: string): Promise
   return claim;
 }
 
-/**
- * Confirms a reserved claim while its hold lasts (payment: issue 8 §4 captures in the same step).
- * Confirming twice returns the confirmed claim; a hold that has passed is GONE.
- */
-export async function confirmClaim(rt: Runtime, member: MemberContext, claimId: string): Promise<Claim> {
-  return withSystem(rt, "drops-confirm", async (tx) => {
-    const [claim] = await tx
-      .update(schema.dropClaims)
-      .set({ status: "confirmed", confirmedAt: sql`kiln_now()`, updatedAt: sql`kiln_now()` })
-      .where(
-        and(
-          eq(schema.dropClaims.id, claimId),
-          eq(schema.dropClaims.memberUserId, member.userId),
-          eq(schema.dropClaims.status, "reserved"),
-          sql`${schema.dropClaims.expiresAt} > kiln_now()`,
-        ),
-      )
-      .returning();
-    if (claim) return claim;
-    const current = await ownClaim(tx, member, claimId);
-    if (current.status === "confirmed") return current;
-    if (current.status === "cancelled") throw new AppError("CONFLICT", "This claim was cancelled");
-    throw new AppError("GONE", "The hold on this claim has expired");
-  });
-}
-
 /** The member lets go of a reserved claim; its units go back at once. Cancelling twice is a no-op. */
 export async function cancelClaim(rt: Runtime, member: MemberContext, claimId: string): Promise<Claim> {
   return withSystem(rt, "drops-cancel", async (tx) => {

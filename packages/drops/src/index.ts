@@ -16,7 +16,6 @@ export {
 export {
   cancelClaim,
   claimDrop,
-  confirmClaim,
   expireHolds,
   getClaim,
   getRemaining,

@@ -549,10 +549,10 @@ async function recordCapture(tx: Tx, rt: Runtime, claimId: string, intent: Strip
   const total = money(payment.totalMinor, payment.currency, payment.locale);
   await notifyMember(tx, claim.memberUserId, claim.coopId, payment.locale, {
     template: "drops-order-placed",
-    subject: payment.locale === "de" ? `Deine Bestellung: ${product.title}` : `Your order: ${product.title}`,
+    subject: payment.locale === "de" ? `Ihre Bestellung: ${product.title}` : `Your order: ${product.title}`,
     text:
       payment.locale === "de"
-        ? `Danke für deine Bestellung von ${claim.quantity} × ${product.title} für ${total} (inkl. Versand und Steuern).\n\n${payment.disclosureText}`
+        ? `Danke für Ihre Bestellung von ${claim.quantity} × ${product.title} für ${total} (inkl. Versand und Steuern).\n\n${payment.disclosureText}`
         : `Thank you for ordering ${claim.quantity} × ${product.title} for ${total} (incl. delivery and taxes).\n\n${payment.disclosureText}`,
   });
   return order!;
@@ -660,10 +660,10 @@ export async function cancelAuthorisations(
       if (payment.status !== "failed")
         await notifyMember(tx, row.memberUserId, row.coopId, row.locale, {
           template: "drops-hold-expired",
-          subject: row.locale === "de" ? "Deine Reservierung ist abgelaufen" : "Your hold has expired",
+          subject: row.locale === "de" ? "Ihre Reservierung ist abgelaufen" : "Your hold has expired",
           text:
             row.locale === "de"
-              ? `Deine Reservierung ist abgelaufen, bevor die Zahlung abgeschlossen war. Die Autorisierung über ${amount} wurde aufgehoben; es wurde nichts abgebucht.`
+              ? `Ihre Reservierung ist abgelaufen, bevor die Zahlung abgeschlossen war. Die Autorisierung über ${amount} wurde aufgehoben; es wurde nichts abgebucht.`
               : `Your hold expired before the payment was completed. The authorisation of ${amount} was cancelled; nothing was charged.`,
         });
       await appendAudit(tx, rt.clock.now(), {

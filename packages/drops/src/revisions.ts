@@ -135,10 +135,10 @@ async function applyRevision(tx: Tx, rt: Runtime, orderId: string, to: string, a
   const de = locale === "de";
   const lines = de
     ? [
-        `Das Versanddatum deiner Bestellung ${order.quantity} × ${info?.title ?? ""} hat sich geändert: Sie wird bis ${revisedDate} versandt (zugesagt war ${promised}).`,
+        `Das Versanddatum Ihrer Bestellung ${order.quantity} × ${info?.title ?? ""} hat sich geändert: Sie wird bis ${revisedDate} versandt (zugesagt war ${promised}).`,
         cancellable
-          ? `Wenn du nicht so lange warten möchtest, kannst du die Bestellung bis zum Versand stornieren und erhältst den vollen Betrag von ${total} zurück: ${link}`
-          : "Du musst nichts tun.",
+          ? `Wenn Sie nicht so lange warten möchten, können Sie die Bestellung bis zum Versand stornieren und erhalten den vollen Betrag von ${total} zurück: ${link}`
+          : "Sie müssen nichts tun.",
         `Bestellnummer: ${order.id}`,
       ]
     : [
@@ -293,10 +293,10 @@ export async function cancelOrderForRefund(
     const total = money(order.totalMinor, order.currency, payment.locale);
     await notifyMember(tx, order.memberUserId, order.coopId, payment.locale, {
       template: "drops-order-cancelled",
-      subject: payment.locale === "de" ? "Deine Bestellung ist storniert" : "Your order is cancelled",
+      subject: payment.locale === "de" ? "Ihre Bestellung ist storniert" : "Your order is cancelled",
       text:
         payment.locale === "de"
-          ? `Deine Bestellung ${order.id} ist storniert. Wir erstatten dir den vollen Betrag von ${total} auf dem Zahlungsweg, mit dem du bezahlt hast.`
+          ? `Ihre Bestellung ${order.id} ist storniert. Wir erstatten Ihnen den vollen Betrag von ${total} auf dem Zahlungsweg, mit dem Sie bezahlt haben.`
           : `Your order ${order.id} is cancelled. The full ${total} is refunded to the card you paid with.`,
     });
     return { order: cancelled!, refundId: refund!.id, cancelledNow: true };
