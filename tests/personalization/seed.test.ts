@@ -7,6 +7,7 @@ import {
   loadMemberHistories,
   loadOfferAttributes,
   loadTrainingExamples,
+  SERVER_FEATURES,
   serverFeatures,
   type TrainingExample,
 } from "@kiln/personalization";
@@ -16,6 +17,7 @@ import {
   seedPersonalizationHistory,
   type PersonalizationSeedResult,
 } from "@kiln/seed";
+import { renderOrderPage } from "../../app/app/compliance.server";
 import { getTestRuntime } from "../setup/runtime";
 
 /**
@@ -37,8 +39,9 @@ beforeAll(async () => {
   result = await withSystem(rt, "seed", (tx) =>
     seedPersonalizationHistory(tx, {
       coopId,
-      creatorIds: [p.creator.id, second.id],
+      creatorIds: [second.id, p.creator.id],
       factoryId: p.factory.id,
+      membership: { creatorId: p.creator.id, ownerUserId: p.owner.id, reviewerUserId: p.reviewer.id, renderOrderPage },
       now: NOW,
       seed: 7,
       emailDomain: `panel-${randomUUID().slice(0, 8)}.test`,
@@ -59,6 +62,33 @@ describe("personalization seed", () => {
     expect(result.openDrops).toBeGreaterThan(0);
     expect(examples.length).toBeGreaterThan(1500);
     expect(examples.filter((e) => e.label === 1).length).toBeGreaterThan(100);
+  });
+
+  it("varies every server-known feature across the training examples (subscribers, tiers, waitlists, member-only drops)", async () => {
+    expect(result.subscribers).toBeGreaterThan(5);
+    expect(result.subscribers).toBeLessThan(result.members / 2);
+    expect(result.memberOnlyDrops).toBeGreaterThan(0);
+    expect(result.waitlistJoins).toBeGreaterThan(0);
+    const constant = SERVER_FEATURES.filter((name) => {
+      const j = FEATURE_NAMES.indexOf(name);
+      return new Set(examples.map((e) => e.features[j])).size < 2;
+    });
+    expect(constant).toEqual([]);
+    // Tier rank takes more than "none" and "top": both tiers' subscribers were shown offers.
+    const rank = FEATURE_NAMES.indexOf("s_tier_rank");
+    expect(new Set(examples.map((e) => e.features[rank])).size).toBeGreaterThanOrEqual(3);
+    // Member-only drops were claimed, and only by members subscribed to one of their tiers by then.
+    const [gated] = await withSystem(rt, "test", (tx) =>
+      tx.execute<{ claims: number; unentitled: number }>(sql`
+        select count(*)::int as claims,
+          count(*) filter (where not exists (
+            select 1 from subscriptions s where s.member_user_id = c.member_user_id
+              and s.tier_id = any(d.tier_ids) and s.created_at <= c.created_at))::int as unentitled
+        from drop_claims c join drops d on d.id = c.drop_id
+        where c.coop_id = ${coopId} and cardinality(d.tier_ids) > 0`),
+    );
+    expect(gated!.claims).toBeGreaterThan(0);
+    expect(gated!.unentitled).toBe(0);
   });
 
   it("stores the server features the history loader gives as of each list's moment", async () => {
@@ -125,8 +155,14 @@ describe("personalization seed", () => {
     const again = await withSystem(rt, "seed", (tx) =>
       seedPersonalizationHistory(tx, {
         coopId: p.coop.id,
-        creatorIds: [p.creator.id, second.id],
+        creatorIds: [second.id, p.creator.id],
         factoryId: p.factory.id,
+        membership: {
+          creatorId: p.creator.id,
+          ownerUserId: p.owner.id,
+          reviewerUserId: p.reviewer.id,
+          renderOrderPage,
+        },
         now: NOW,
         seed: 7,
         emailDomain: `panel-${randomUUID().slice(0, 8)}.test`,

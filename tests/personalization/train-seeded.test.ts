@@ -23,6 +23,7 @@ import {
   NoTrainingDataError,
   trainCoopModel,
 } from "../../packages/personalization/src/train-job";
+import { renderOrderPage } from "../../app/app/compliance.server";
 import { getTestRuntime } from "../setup/runtime";
 
 const NOW = new Date("2026-11-30T09:00:00Z");
@@ -35,13 +36,20 @@ let outDir: string;
 beforeAll(async () => {
   people = await createCoopWithPeople(rt);
   const second = await createCreator(rt, { coopId: people.coop.id });
-  // The demo's generator with its defaults (seed, members, weeks); only the e-mail domain differs
-  // so the panel does not collide with another test file's in the shared database.
+  // The demo's generator with its defaults (seed, members, weeks) and its layout (the membership
+  // tiers belong to the second creator, as Loom & Thread's at Riverside); only the e-mail domain
+  // differs so the panel does not collide with another test file's in the shared database.
   await withSystem(rt, "seed", (tx) =>
     seedPersonalizationHistory(tx, {
       coopId: people.coop.id,
-      creatorIds: [people.creator.id, second.id],
+      creatorIds: [second.id, people.creator.id],
       factoryId: people.factory.id,
+      membership: {
+        creatorId: people.creator.id,
+        ownerUserId: people.owner.id,
+        reviewerUserId: people.reviewer.id,
+        renderOrderPage,
+      },
       now: NOW,
       emailDomain: `panel-${randomUUID().slice(0, 8)}.test`,
       password: "panel password",
@@ -60,8 +68,13 @@ describe("the ranker on the seeded demo history", () => {
     const trained = trainModel(examples, { seed: DEFAULT_TRAIN_SEED, now: NOW, scope: people.coop.slug });
     const { model, baseline } = trained.metrics;
     console.info(`[train] seeded history: ${examples.length} examples`, trained.card.data, trained.card.metrics);
+    // Popularity means something on this history (some products appeal to nearly everybody)…
+    expect(baseline.auc).toBeGreaterThan(0.55);
+    // …and the ranker still beats it, with the bootstrap's 95 % interval of the difference above 0.
     expect(model.auc).toBeGreaterThan(baseline.auc);
     expect(model.ndcg5).toBeGreaterThan(baseline.ndcg5);
+    expect(trained.card.metrics.delta.bootstrap.auc.low).toBeGreaterThan(0);
+    expect(trained.card.metrics.delta.bootstrap.ndcg5.low).toBeGreaterThan(0);
     expect(trained.card.metrics.model).toEqual(model);
     expect(trained.card.metrics.baseline).toEqual(baseline);
     expect(trained.card.metrics.beatsBaseline).toEqual({ auc: true, ndcg5: true });

@@ -501,6 +501,12 @@ async function seedDropsDemo(tx: Tx, at: Date) {
     values (${tier.coop_id}, ${run!.id}, 'fair', ${request!.id}, ${tier.creator_id}, ${factory!.id}, 'sewing', ${week!.period}, 30, true)`);
 }
 
+async function userIdByEmail(tx: Tx, email: string): Promise<string> {
+  const [row] = await tx.select({ id: schema.users.id }).from(schema.users).where(eq(schema.users.email, email));
+  if (!row) throw new Error(`seed: the demo account ${email} is missing`);
+  return row.id;
+}
+
 export interface SeedDemoOptions {
   /** The app's real order-page renderer (app/app/compliance.server.ts): the compliance demo is judged on it. */
   renderOrderPage: OrderPageRenderer;
@@ -605,6 +611,14 @@ export async function seedDemo(rt: Runtime, options: SeedDemoOptions): Promise<{
       factoryId: riverside.factories[0]!.id,
       now: rt.clock.now(),
       password: DEMO_PASSWORD,
+      // Loom & Thread sells the panel's membership tiers (Inkwell's Print Club stays the only tier
+      // the billing and compliance journeys meet there).
+      membership: {
+        creatorId: riverside.creators[1]!.id,
+        ownerUserId: await userIdByEmail(tx, "loom@riverside.demo"),
+        reviewerUserId: await userIdByEmail(tx, "reviewer@riverside.demo"),
+        renderOrderPage: options.renderOrderPage,
+      },
     });
     const [admin] = await tx
       .select({ id: schema.users.id })

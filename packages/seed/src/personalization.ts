@@ -1,5 +1,6 @@
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { hashPassword } from "@kiln/auth";
+import { sampleTermsData, seedMemberConsent, seedTierWithTerms, type OrderPageRenderer } from "@kiln/compliance";
 import { schema, type Tx } from "@kiln/db";
 import { serverFeatures, type MemberHistory, type OfferAttributes } from "@kiln/personalization/features";
 
@@ -8,10 +9,16 @@ import { serverFeatures, type MemberHistory, type OfferAttributes } from "@kiln/
  * a hidden taste over style groups, eight weeks of past (closed) drops of tagged products, the offer
  * lists they were shown (with the server features as of that moment), page views for the members who
  * consented to share them, and claims and orders that follow the tastes: the chance of claiming rises
- * with how well an offer matches the member's taste, on top of each product's general appeal, with
- * noise; mismatches are returned more often. A ranker that learns the taste signal from the features
- * (tag affinity of past claims, of viewed products) beats a popularity baseline; one that only sees
- * popularity does not.
+ * with how well an offer matches the member's taste, on top of each product's general appeal (a few
+ * products are liked by nearly everybody, a few by nearly nobody), with noise; mismatches are
+ * returned more often. One creator sells two membership tiers (ranks 1 and 2, published through the
+ * compliance workflow): some panel members subscribe at some point (consent, price and subscription
+ * rows as the order flow leaves them), some of that creator's drops are member-only and small, and
+ * members who miss a sold-out drop they wanted join its waitlist (some leave it later); subscribers
+ * claim a little more from their creator and waitlisted members claim the product's restock more.
+ * Bestsellers are restocked more often. So popularity alone ranks better than chance (held-out AUC
+ * about 0.62 on the demo), and a ranker that also learns the taste signal from the features (tag
+ * affinity of past claims, of viewed products) beats it (about 0.80).
  *
  * Deterministic for a seed and `now`. The history uses its own closed drops, so the demo's open drops
  * (and the e2e journeys on them) are untouched; a few open drops of tagged products are added for the
@@ -44,6 +51,16 @@ export interface PersonalizationSeedOptions {
   /** Email domain of the panel members (their password is `password`). */
   emailDomain?: string;
   password: string;
+  /**
+   * The creator (one of `creatorIds`) whose two membership tiers the panel subscribes to: its owner
+   * drafts and publishes them, the co-op's compliance reviewer approves, judged on the real order page.
+   */
+  membership: {
+    creatorId: string;
+    ownerUserId: string;
+    reviewerUserId: string;
+    renderOrderPage: OrderPageRenderer;
+  };
 }
 
 export interface PersonalizationSeedResult {
@@ -57,6 +74,9 @@ export interface PersonalizationSeedResult {
   views: number;
   consentingMembers: number;
   openDrops: number;
+  subscribers: number;
+  memberOnlyDrops: number;
+  waitlistJoins: number;
 }
 
 /** mulberry32: small, fast, deterministic. */
@@ -120,6 +140,8 @@ interface SimProduct {
 }
 interface SimDrop {
   id: string;
+  /** Tiers whose members may claim (member-only); empty: any member. */
+  tierIds: string[];
   /** Creation order: the storefront's tie-break (ids differ between co-ops, the order must not). */
   index: number;
   product: SimProduct;
@@ -139,6 +161,11 @@ interface SimClaim {
 
 const PRODUCT_NOUNS = ["print", "mug", "tote", "poster", "scarf", "card set", "vase", "tee"];
 const GROUP_NAMES = ["Garden", "Line", "Arcade", "Clay"];
+/** The membership creator's tiers: name, rank, monthly price in cents. */
+const PANEL_TIERS = [
+  { name: "Studio Friends", rank: 1, amountMinor: 500 },
+  { name: "Studio Patrons", rank: 2, amountMinor: 1500 },
+] as const;
 
 /**
  * Seeds the history inside the caller's system transaction; the products, drops, exposures, claims,
@@ -160,6 +187,9 @@ export async function seedPersonalizationHistory(
   const memberCount = options.members ?? 60;
   const domain = options.emailDomain ?? "panel.kiln.demo";
   const dayZero = new Date(Math.floor(options.now.getTime() / DAY) * DAY - weeks * 7 * DAY);
+  const membershipCreatorId = options.membership.creatorId;
+  if (!creatorIds.includes(membershipCreatorId))
+    throw new Error("seedPersonalizationHistory: the membership creator must be one of creatorIds");
 
   // Members: a taste over the groups, one of them dominant; about half share page views.
   const passwordHash = await hashPassword(options.password);
@@ -187,7 +217,110 @@ export async function seedPersonalizationHistory(
     })),
   );
 
-  // Products: six per group, spread over the creators, each with a general appeal.
+  // Membership: the creator's two tiers, published a month before the history starts; about a third
+  // of the panel subscribes at some point (some before the history, most during it), as the order
+  // flow records it: consent at the order button (X-C4), the synced price, an active subscription.
+  const tierAt = new Date(dayZero.getTime() - 30 * DAY);
+  const tiers: Array<{ id: string; rank: number; priceId: string; termsVersionId: string }> = [];
+  for (const spec of PANEL_TIERS) {
+    const base = sampleTermsData();
+    const seeded = await seedTierWithTerms(
+      tx,
+      {
+        coopId,
+        creatorId: membershipCreatorId,
+        name: spec.name,
+        jurisdictions: ["DE"],
+        terms: {
+          ...base,
+          productDescription: `${spec.name}: a members' print every month and access to member-only drops`,
+          price: { ...base.price, amountMinor: spec.amountMinor },
+        },
+        ownerUserId: options.membership.ownerUserId,
+        reviewerUserId: options.membership.reviewerUserId,
+        stage: "live",
+      },
+      options.membership.renderOrderPage,
+      tierAt,
+    );
+    await tx
+      .update(schema.subscriptionTiers)
+      .set({ rank: spec.rank, benefits: ["Member-only drops"] })
+      .where(eq(schema.subscriptionTiers.id, seeded.tier.id));
+    const [price] = await tx
+      .insert(schema.tierPrices)
+      .values({
+        coopId,
+        creatorId: membershipCreatorId,
+        tierId: seeded.tier.id,
+        termsVersionId: seeded.version.id,
+        currency: "eur",
+        amountMinor: spec.amountMinor,
+        taxInclusive: true,
+        interval: "month",
+        stripePriceId: `price_panel_${seeded.tier.id}`,
+        createdAt: tierAt,
+      })
+      .returning({ id: schema.tierPrices.id });
+    tiers.push({ id: seeded.tier.id, rank: spec.rank, priceId: price!.id, termsVersionId: seeded.version.id });
+  }
+  const subscriptionByMember = new Map<string, { rank: number; from: Date }>();
+  const joins = members.flatMap((member) => {
+    if (rand() >= 0.35) return [];
+    const tier = tiers[rand() < 0.6 ? 0 : 1]!;
+    const from = new Date(
+      dayZero.getTime() + (Math.floor(rand() * weeks * 7 * 0.7) - 14) * DAY + (9 + Math.floor(rand() * 10)) * HOUR,
+    );
+    return [{ member, tier, from }];
+  });
+  // In the order they joined, so the audit log's consent entries are in time order too.
+  joins.sort((a, b) => a.from.getTime() - b.from.getTime());
+  for (const { member, tier, from } of joins) {
+    subscriptionByMember.set(member.id, { rank: tier.rank, from });
+    const consent = await seedMemberConsent(
+      tx,
+      {
+        memberUserId: member.id,
+        tierId: tier.id,
+        termsVersionId: tier.termsVersionId,
+        jurisdiction: "DE",
+        locale: "en",
+        ip: "203.0.113.50",
+        userAgent: "Mozilla/5.0 (X11; Linux x86_64) Kiln demo panel",
+      },
+      from,
+    );
+    // Renewed monthly since: the current period ends within the next 30 days.
+    const periods = Math.floor((options.now.getTime() - from.getTime()) / (30 * DAY)) + 1;
+    await tx.insert(schema.subscriptions).values({
+      coopId,
+      creatorId: membershipCreatorId,
+      memberUserId: member.id,
+      tierId: tier.id,
+      tierPriceId: tier.priceId,
+      consentId: consent.id,
+      stripeAccountId: "acct_demo_panel",
+      stripeCustomerId: `cus_panel_${member.id.slice(0, 8)}`,
+      stripeSubscriptionId: `sub_panel_${consent.id}`,
+      status: "active",
+      currentPeriodEnd: new Date(from.getTime() + periods * 30 * DAY),
+      createdAt: from,
+      updatedAt: from,
+    });
+  }
+  // Every creator's highest published rank, as the storefront reads it (other tiers count too).
+  const rankRows = await tx.execute<{ creator_id: string; max_rank: number }>(
+    sql`select creator_id, max(rank)::int as max_rank from subscription_tiers
+        where coop_id = ${coopId} and status <> 'draft' group by creator_id`,
+  );
+  const maxTierRankBy = new Map(rankRows.map((r) => [r.creator_id, Math.max(0, Number(r.max_rank))]));
+  const tierIds = tiers.map((t) => t.id);
+
+  // Products: six per group, spread over the creators, each with a general appeal: in every group a
+  // bestseller and a runner-up almost everybody likes, a dud almost nobody does, the rest in between
+  // (which is which rotates with the group, so no position in a line is always the hit).
+  const APPEAL_BY_RANK = [3.6, 2.2, 0.65, -0.65, -2.2, -3.6];
+  const appealOf = (index: number) => APPEAL_BY_RANK[(index + Math.floor(index / 6) * 2) % 6]! + 0.25 * normal();
   const products: SimProduct[] = [];
   TASTE_GROUPS.forEach((group, g) => {
     for (let k = 0; k < 6; k++) {
@@ -200,7 +333,7 @@ export async function seedPersonalizationHistory(
         group: g,
         tags: [...new Set(tags)],
         priceMinor: 1200 + 100 * Math.floor(rand() * 60),
-        appeal: normal() * 0.6,
+        appeal: appealOf(g * 6 + k),
         title: `${GROUP_NAMES[g]} ${noun} ${k + 1}`,
         sku: `PANEL-${g}-${k}`,
       });
@@ -224,23 +357,40 @@ export async function seedPersonalizationHistory(
     })),
   );
 
-  // Drops: each product drops once or twice over the weeks (a second one is a restock), open ~10 days;
-  // then a few open now for the storefront's ranked offers.
+  // Drops: each product drops and is restocked over the weeks, each drop open up to 14 days; then a
+  // few open now for the storefront's ranked offers.
   const drops: SimDrop[] = [];
   for (const product of products) {
-    const first = Math.floor(rand() * (weeks * 7 - 14));
+    // The first drop in the first three weeks, then a restock every two to three weeks, more likely
+    // the broader the product's appeal (bestsellers come back, duds rarely do).
+    const first = Math.floor(rand() * Math.min(21, weeks * 7 - 3));
     const starts = [first];
-    if (rand() < 0.5 && first + 20 < weeks * 7 - 3) starts.push(first + 14 + Math.floor(rand() * 6));
+    for (let next = first + 14 + Math.floor(rand() * 8); next < weeks * 7 - 3; next += 14 + Math.floor(rand() * 8))
+      if (rand() < sigmoid(product.appeal + 0.5)) starts.push(next);
     for (const start of starts) {
       const opensAt = new Date(dayZero.getTime() + start * DAY + 9 * HOUR);
       const closesAt = new Date(Math.min(opensAt.getTime() + 14 * DAY, options.now.getTime() - HOUR));
-      drops.push({ id: newId(), index: drops.length, product, opensAt, closesAt, quantity: 80, taken: 0, open: false });
+      // About half of the membership creator's drops are for its members.
+      const memberOnly = product.creatorId === membershipCreatorId && rand() < 0.5;
+      drops.push({
+        id: newId(),
+        tierIds: memberOnly ? tierIds : [],
+        index: drops.length,
+        product,
+        opensAt,
+        closesAt,
+        // Members-only drops are small; now and then a public one is a small edition too.
+        quantity: memberOnly ? 5 : rand() < 0.2 ? 12 : 80,
+        taken: 0,
+        open: false,
+      });
     }
   }
   for (const product of products.filter((_, i) => i % 3 === 0)) {
     const opensAt = new Date(options.now.getTime() - 2 * DAY);
     drops.push({
       id: newId(),
+      tierIds: [],
       index: drops.length,
       product,
       opensAt,
@@ -266,6 +416,28 @@ export async function seedPersonalizationHistory(
   for (const d of drops)
     firstDropAt.set(d.product.id, Math.min(firstDropAt.get(d.product.id) ?? Infinity, d.opensAt.getTime()));
   const match = (m: (typeof members)[number], p: SimProduct) => m.taste[p.group]!;
+  // Waitlist joins: a member who wanted a sold-out drop; some leave the list later.
+  interface SimWaitlistEntry {
+    id: string;
+    memberId: string;
+    drop: SimDrop;
+    at: Date;
+    leftAt: Date | null;
+  }
+  const waitlist: SimWaitlistEntry[] = [];
+  const rankAt = (memberId: string, at: Date) => {
+    const sub = subscriptionByMember.get(memberId);
+    return sub && sub.from.getTime() <= at.getTime() ? sub.rank : undefined;
+  };
+  const waitingAt = (memberId: string, at: Date) =>
+    waitlist
+      .filter(
+        (w) =>
+          w.memberId === memberId &&
+          w.at.getTime() < at.getTime() &&
+          (w.leftAt === null || w.leftAt.getTime() > at.getTime()),
+      )
+      .map((w) => w.drop.product.id);
 
   const historyAt = (memberId: string, at: Date): MemberHistory => ({
     purchases: (claimsByMember.get(memberId) ?? [])
@@ -276,8 +448,8 @@ export async function seedPersonalizationHistory(
         tags: c.drop.product.tags,
         returned: c.returnedAt !== null && c.returnedAt.getTime() <= at.getTime(),
       })),
-    waitlistedProductIds: [],
-    tierRankByCreator: {},
+    waitlistedProductIds: waitingAt(memberId, at),
+    tierRankByCreator: rankAt(memberId, at) === undefined ? {} : { [membershipCreatorId]: rankAt(memberId, at)! },
   });
   const offerAt = (d: SimDrop, at: Date): OfferAttributes => ({
     offerId: d.id,
@@ -286,7 +458,7 @@ export async function seedPersonalizationHistory(
     tags: d.product.tags,
     priceMinor: d.product.priceMinor,
     minorPerMajor: 100,
-    memberOnly: false,
+    memberOnly: d.tierIds.length > 0,
     restock: (firstDropAt.get(d.product.id) ?? Infinity) < d.opensAt.getTime(),
     quantity: d.quantity,
     remaining: Math.max(0, d.quantity - claims.filter((c) => c.drop === d && c.at.getTime() < at.getTime()).length),
@@ -296,7 +468,7 @@ export async function seedPersonalizationHistory(
         c.at.getTime() < at.getTime() &&
         c.at.getTime() >= at.getTime() - 30 * DAY,
     ).length,
-    maxTierRank: 0,
+    maxTierRank: maxTierRankBy.get(d.product.creatorId) ?? 0,
   });
 
   const consentAt = new Date(dayZero.getTime() - DAY);
@@ -340,6 +512,8 @@ export async function seedPersonalizationHistory(
         coopId,
         creatorId,
         memberUserId: member.id,
+        // Not the live experiment's key (experimentKey(coopId, version)): this is history from before any
+        // model, when every arm saw the same order, so it trains the ranker but stays out of the uplift report.
         experimentKey: "offers-2026",
         assignedArm,
         servedArm: assignedArm === "holdout" ? "holdout" : deviceServed ? "device" : "server",
@@ -380,14 +554,42 @@ export async function seedPersonalizationHistory(
           viewedByMember.get(member.id)!.add(d.product.id);
         }
       }
-      // Claims: the taste match drives the chance; position and appeal add a little; at most two.
+      // Claims: the taste match drives the chance, the product's general appeal about as much; a
+      // subscriber favours the creator, a waitlisted member the product; position adds a little. Only
+      // entitled members claim member-only drops; one who wanted a sold-out drop joins its waitlist.
       let claimed = 0;
+      const rank = rankAt(member.id, shownAt);
+      const waiting = new Set(history.waitlistedProductIds as string[]);
       for (const [position, { d }] of order.entries()) {
-        if (claimed >= 2 || d.taken >= d.quantity) continue;
+        if (claimed >= 2) continue;
+        if (d.tierIds.length > 0 && rank === undefined) continue;
         const m = match(member, d.product);
         const already = history.purchases.some((p) => p.productId === d.product.id);
-        const logit = -4.5 + 3.4 * m + d.product.appeal - 0.15 * position - (already ? 1.5 : 0) + 0.4 * normal();
+        const logit =
+          -5 +
+          3.4 * m +
+          d.product.appeal +
+          (rank !== undefined && d.product.creatorId === membershipCreatorId ? 0.3 + 0.2 * rank : 0) +
+          (waiting.has(d.product.id) ? 1 : 0) -
+          0.15 * position -
+          (already ? 1.5 : 0) +
+          0.4 * normal();
         if (rand() >= sigmoid(logit)) continue;
+        if (d.taken >= d.quantity) {
+          if (!waitlist.some((w) => w.drop === d && w.memberId === member.id)) {
+            const at = new Date(shownAt.getTime() + Math.floor(1 + rand() * 10) * 60_000);
+            const leaves = rand() < 0.3 ? new Date(at.getTime() + Math.floor(2 + rand() * 8) * DAY) : null;
+            if (at.getTime() < options.now.getTime() - HOUR)
+              waitlist.push({
+                id: newId(),
+                memberId: member.id,
+                drop: d,
+                at,
+                leftAt: leaves && leaves.getTime() < options.now.getTime() ? leaves : null,
+              });
+          }
+          continue;
+        }
         const at = new Date(shownAt.getTime() + Math.floor(2 + rand() * 60 * 48) * 60_000);
         if (at.getTime() >= options.now.getTime() - HOUR || at.getTime() >= d.closesAt.getTime()) continue;
         const returnChance = m >= 0.9 ? 0.04 : m >= 0.3 ? 0.12 : 0.4;
@@ -434,6 +636,7 @@ export async function seedPersonalizationHistory(
       period: isoWeek(d.opensAt),
       opensAt: d.opensAt,
       closesAt: d.closesAt,
+      tierIds: d.tierIds,
       isPublished: true,
       createdAt: new Date(d.opensAt.getTime() - DAY),
     })),
@@ -456,6 +659,20 @@ export async function seedPersonalizationHistory(
       .values(
         consenting.map((m) => ({ id: newId(), coopId, creatorId: null, memberUserId: m.id, grantedAt: consentAt })),
       );
+  if (waitlist.length > 0)
+    await chunk(
+      waitlist.map((w) => ({
+        id: w.id,
+        coopId,
+        creatorId: w.drop.product.creatorId,
+        dropId: w.drop.id,
+        memberUserId: w.memberId,
+        status: w.leftAt ? "left" : "waiting",
+        createdAt: w.at,
+        updatedAt: w.leftAt ?? w.at,
+      })),
+      "drop_waitlist",
+    );
   await chunk(exposureRows, "offer_exposures");
   await chunk(itemRows, "offer_exposure_items");
   await chunk(viewRows, "product_view_events");
@@ -556,5 +773,8 @@ export async function seedPersonalizationHistory(
     views: viewRows.length,
     consentingMembers: consenting.length,
     openDrops: drops.filter((d) => d.open).length,
+    subscribers: subscriptionByMember.size,
+    memberOnlyDrops: drops.filter((d) => d.tierIds.length > 0).length,
+    waitlistJoins: waitlist.length,
   };
 }

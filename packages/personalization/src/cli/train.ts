@@ -10,22 +10,29 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { and, eq } from "drizzle-orm";
-import { schema, systemClock, withSystem, type Runtime } from "@kiln/db";
-import { describeTarget, loadConfigOrExit, migrateAndReport, openConfiguredDatabase } from "@kiln/db/cli";
-import { activateModel } from "../registry.js";
-import { metricsTable } from "../train/model-card.js";
-import {
-  DEFAULT_TRAIN_SEED,
-  findCoopBySlug,
-  listCoopsWithExposures,
-  trainCoopModel,
-  type TrainCoopProgress,
-} from "../train-job.js";
+import type { Runtime } from "@kiln/db";
+import type { TrainCoopProgress } from "../train-job.js";
 
-const USAGE = `Usage: pnpm train [options]
+/**
+ * The database, training and ONNX modules, loaded once the options are known to be good: a mistyped
+ * flag is answered at once instead of after loading onnxruntime and the schema.
+ */
+async function loadModules() {
+  const [drizzle, db, dbCli, registry, card, job] = await Promise.all([
+    import("drizzle-orm"),
+    import("@kiln/db"),
+    import("@kiln/db/cli"),
+    import("../registry.js"),
+    import("../train/model-card.js"),
+    import("../train-job.js"),
+  ]);
+  return { ...drizzle, ...db, ...dbCli, ...registry, ...card, ...job };
+}
+type Modules = Awaited<ReturnType<typeof loadModules>>;
+
+const usage = (defaultSeed: number) => `Usage: pnpm train [options]
   --coop <slug>      train this co-op only (default: every co-op that has shown offer lists)
-  --seed <n>         seed (default ${DEFAULT_TRAIN_SEED}); same data + seed → same model
+  --seed <n>         seed (default ${defaultSeed}); same data + seed → same model
   --cutoff <time>    train on lists shown before this ISO time, evaluate on the rest
                      (default: the last 25 % of lists are held out)
   --out <dir>        where the .onnx, .card.json and .md files go (default models/offer-ranker)
@@ -36,6 +43,9 @@ const USAGE = `Usage: pnpm train [options]
 
 class UsageError extends Error {}
 
+/** An ISO 8601 date or date-time (what --cutoff takes); `new Date` alone would take "1" as 2001. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
 /** A path relative to the working directory when it is inside it, else absolute. */
 function displayPath(file: string): string {
   const relative = path.relative(process.cwd(), file);
@@ -43,24 +53,35 @@ function displayPath(file: string): string {
 }
 
 function readOptions() {
-  const { values } = parseArgs({
-    options: {
-      coop: { type: "string" },
-      seed: { type: "string" },
-      cutoff: { type: "string" },
-      out: { type: "string", default: "models/offer-ranker" },
-      activate: { type: "boolean", default: false },
-      admin: { type: "string" },
-      force: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-    strict: true,
-  });
-  const seed = values.seed === undefined ? DEFAULT_TRAIN_SEED : Number(values.seed);
-  if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got "${values.seed}"`);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        coop: { type: "string" },
+        seed: { type: "string" },
+        cutoff: { type: "string" },
+        out: { type: "string", default: "models/offer-ranker" },
+        activate: { type: "boolean", default: false },
+        admin: { type: "string" },
+        force: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    // node:util's messages go on with advice about positionals; the first sentence is the point.
+    throw new UsageError((error as Error).message.split(". ")[0]);
+  }
+  const { values } = parsed;
+  // Undefined: the trainer's default seed.
+  const seed = values.seed === undefined ? undefined : Number(values.seed);
+  if (seed !== undefined && (!/^-?\d+$/.test(values.seed!.trim()) || !Number.isSafeInteger(seed)))
+    throw new UsageError(`--seed must be an integer, got "${values.seed}"`);
   const cutoff = values.cutoff === undefined ? undefined : new Date(values.cutoff);
-  if (cutoff && Number.isNaN(cutoff.getTime()))
-    throw new UsageError(`--cutoff must be an ISO time, got "${values.cutoff}"`);
+  if (cutoff && (!ISO_TIME.test(values.cutoff!) || Number.isNaN(cutoff.getTime())))
+    throw new UsageError(`--cutoff must be an ISO time such as 2026-11-01T00:00:00Z, got "${values.cutoff}"`);
+  if (values.coop !== undefined && values.coop.trim() === "") throw new UsageError("--coop needs a co-op slug");
+  if (values.out.trim() === "") throw new UsageError("--out needs a directory");
   if (values.activate && !values.admin) {
     throw new UsageError("--activate needs --admin <email>: the co-op admin on whose authority the model goes live");
   }
@@ -69,7 +90,8 @@ function readOptions() {
 }
 
 /** The co-op admin named by --admin, checked against the co-op's role assignments. */
-async function resolveAdmin(rt: Runtime, coopId: string, coopSlug: string, email: string): Promise<string> {
+async function resolveAdmin(m: Modules, rt: Runtime, coopId: string, coopSlug: string, email: string): Promise<string> {
+  const { and, eq, schema, withSystem } = m;
   const [row] = await withSystem(rt, "personalization-train-admin", (tx) =>
     tx
       .select({ userId: schema.users.id })
@@ -123,13 +145,28 @@ async function main(): Promise<number> {
   try {
     options = readOptions();
   } catch (error) {
-    console.error(`train: ${(error as Error).message}\n\n${USAGE}`);
+    // One line: what was wrong; the options are one --help away.
+    console.error(`train: ${(error as Error).message} (pnpm train --help lists the options)`);
     return 1;
   }
+  const m = await loadModules();
+  const {
+    activateModel,
+    describeTarget,
+    findCoopBySlug,
+    listCoopsWithExposures,
+    loadConfigOrExit,
+    metricsTable,
+    migrateAndReport,
+    openConfiguredDatabase,
+    systemClock,
+    trainCoopModel,
+  } = m;
   if (options.help) {
-    console.log(USAGE);
+    console.log(usage(m.DEFAULT_TRAIN_SEED));
     return 0;
   }
+  const seed = options.seed ?? m.DEFAULT_TRAIN_SEED;
   const config = loadConfigOrExit();
   const target = describeTarget(config);
   const database = await openConfiguredDatabase(config);
@@ -154,15 +191,15 @@ async function main(): Promise<number> {
         return 1;
       }
     }
-    console.log(`train: ${coops.length} co-op(s) on the ${target}, seed ${options.seed}`);
+    console.log(`train: ${coops.length} co-op(s) on the ${target}, seed ${seed}`);
     let failed = 0;
     for (const coop of coops) {
       try {
         // Checked first: a wrong --admin should not cost a training run.
-        const adminUserId = options.activate ? await resolveAdmin(rt, coop.id, coop.slug, options.admin!) : null;
+        const adminUserId = options.activate ? await resolveAdmin(m, rt, coop.id, coop.slug, options.admin!) : null;
         const result = await trainCoopModel(rt, {
           coop,
-          seed: options.seed,
+          seed,
           cutoff: options.cutoff,
           outDir: options.out,
           onProgress: progressPrinter(coop.slug),
