@@ -12,6 +12,8 @@ import { argsFor, settle, testIp, testRequest, testServices } from "../../app/ap
 import * as modelFile from "../../app/app/routes/models.offer-ranker.$file";
 import * as beacon from "../../app/app/routes/api.v1.personalization.exposures.$id";
 import * as openapi from "../../app/app/routes/api.v1.openapi";
+import { ServedArmEnvelope } from "../../app/app/api/openapi-personalization";
+import { ErrorResponseSchema } from "../../app/app/api/schemas";
 import * as studioPage from "../../app/app/routes/studio.$creatorSlug.personalization";
 import { getTestRuntime } from "../setup/runtime";
 import { activateSeededModel, createOffersShop } from "./offers-world";
@@ -99,6 +101,8 @@ describe("POST /api/v1/personalization/exposures/{id}", () => {
       params,
     );
     expect(ok).toMatchObject({ status: 200, body: { exposure: { id: payload.exposureId, servedArm: "device" } } });
+    // The bodies are what the OpenAPI document says (parsed with the schemas it is generated from).
+    expect(ServedArmEnvelope.safeParse(ok.body).success).toBe(true);
 
     const bad = await call(
       beacon,
@@ -123,6 +127,7 @@ describe("POST /api/v1/personalization/exposures/{id}", () => {
       params,
     );
     expect(foreign).toMatchObject({ status: 404, body: { error: { code: "NOT_FOUND" } } });
+    expect(ErrorResponseSchema.safeParse(foreign.body).success).toBe(true);
     const anonymous = await call(beacon, "action", testRequest(path, { json: { servedArm: "server" } }), params);
     expect(anonymous.status).toBe(401);
     const notUuid = await call(

@@ -145,6 +145,42 @@ describe("rankOffersForMember", () => {
     );
   });
 
+  it("one transaction when the model is at hand (reads, one run, exposure); with the registry to read first, still an exposure", async () => {
+    const shop = await createOffersShop(rt, { offers: 6 });
+    const model = await activateSeededModel(rt, shop, 404);
+    const member = await createUser(rt);
+    const store = new ModelStore({ source: registryModelSource, recheckMs: 600_000 });
+    stores.push(store);
+    const ask = () =>
+      rankOffersForMember(rt, {
+        creatorSlug: shop.creator.slug,
+        memberId: member.id,
+        now: rt.clock.now(),
+        models: store,
+        weights: ONLY.server,
+      });
+    const transactions = vi.spyOn(rt.database.db, "transaction");
+    try {
+      // A store that has not read the co-op's active version: the read commits, the store reads the
+      // registry in its own transactions, and the exposure is written in another.
+      const cold = await ask();
+      expect(transactions.mock.calls.length).toBeGreaterThanOrEqual(3);
+      transactions.mockClear();
+      const warm = await ask();
+      expect(transactions).toHaveBeenCalledTimes(1);
+      for (const payload of [cold, warm]) {
+        expect(payload).toMatchObject({ assignedArm: "server", servedArm: "server", modelVersion: model.version });
+        expect(payload.offers.map((o) => o.offerId)).toEqual(referenceOrder(payload, model.model));
+        const { exposure, items } = await exposureRows(payload.exposureId!);
+        expect(exposure).toMatchObject({ servedArm: "server", modelVersion: model.version });
+        expect(items.map((i) => i.dropId)).toEqual(payload.offers.map((o) => o.offerId));
+      }
+      expect(warm.exposureId).not.toBe(cold.exposureId);
+    } finally {
+      transactions.mockRestore();
+    }
+  });
+
   it("device arm: the server's order plus the model URL; served stays 'server' until the browser reports 'device'", async () => {
     const shop = await createOffersShop(rt, { offers: 5 });
     const model = await activateSeededModel(rt, shop, 303);

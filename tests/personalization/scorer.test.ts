@@ -3,12 +3,19 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import type { Runtime } from "@kiln/db";
 import {
   createNodeScorer,
+  DEVICE_DEFAULTS,
+  emptyHistory,
   exportLogisticToOnnx,
   FEATURE_COUNT,
   ModelStore,
+  rankWithScorer,
+  SERVER_FEATURE_COUNT,
+  serverFeatureRows,
+  serverFeatures,
   SESSION_OPTIONS,
   type ActiveModelRef,
   type ModelSource,
+  type OfferAttributes,
 } from "@kiln/personalization";
 import { seededModel } from "./offers-world";
 
@@ -168,5 +175,111 @@ describe("model store", () => {
     active.delete("coop");
     store.invalidate("coop");
     expect(await store.scorerFor(rt, "coop")).toMatchObject({ ok: false, reason: "no-model" });
+  });
+
+  it("current() answers without the database only while the version is fresh and the model has settled", async () => {
+    const v1 = exportLogisticToOnnx(seededModel(31), { version: "v1" });
+    const v2 = exportLogisticToOnnx(seededModel(32), { version: "v2" });
+    const active = new Map<string, ActiveModelRef>([["coop", { coopId: "coop", version: "v1", sha256: sha(v1) }]]);
+    const { source, reads } = memorySource(
+      active,
+      new Map([
+        ["v1", v1],
+        ["v2", v2],
+      ]),
+    );
+    let clock = 0;
+    const store = new ModelStore({ source, recheckMs: 1000, nowMs: () => clock });
+    stores.push(store);
+    expect(store.current("coop")).toBeUndefined(); // never read
+    const loading = store.scorerFor(rt, "coop");
+    expect(store.current("coop")).toBeUndefined(); // the version read is in flight
+    await loading;
+    const fresh = store.current("coop");
+    expect(fresh?.ok && fresh.scorer.version).toBe("v1");
+
+    active.set("coop", { coopId: "coop", version: "v2", sha256: sha(v2) });
+    clock = 999;
+    expect(store.current("coop")?.ok).toBe(true); // still trusted: v1
+    clock = 1000;
+    expect(store.current("coop")).toBeUndefined(); // due for a re-read: only scorerFor may do it
+    const next = await store.scorerFor(rt, "coop");
+    expect(next.ok && next.scorer.version).toBe("v2");
+    const now = store.current("coop");
+    expect(now?.ok && now.scorer.version).toBe("v2");
+    expect(reads).toEqual(["v1", "v2"]);
+
+    store.invalidate("coop");
+    expect(store.current("coop")).toBeUndefined();
+    active.delete("coop");
+    await store.scorerFor(rt, "coop");
+    expect(store.current("coop")).toMatchObject({ ok: false, reason: "no-model" });
+    expect(store.current("other")).toBeUndefined();
+  });
+});
+
+describe("server features and ranking for a whole list", () => {
+  it("serverFeatureRows gives exactly serverFeatures of each offer (shared and repeated tags, returns, tiers)", () => {
+    let x = 12345;
+    const pick = (n: number) => {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      return x % n;
+    };
+    const tags = ["a", "b", "c", "d", "e", "f"];
+    const products = Array.from({ length: 12 }, (_, i) => `p${i}`);
+    for (let round = 0; round < 50; round++) {
+      const history = emptyHistory();
+      const bought = pick(8);
+      for (let i = 0; i < bought; i++) {
+        history.purchases.push({
+          productId: products[pick(products.length)]!,
+          creatorId: `c${pick(3)}`,
+          // Sometimes a tag twice: a purchase still counts once.
+          tags: [tags[pick(6)]!, tags[pick(6)]!, ...(pick(3) === 0 ? [tags[pick(6)]!] : [])],
+          returned: pick(4) === 0,
+        });
+      }
+      if (pick(2)) history.waitlistedProductIds.add(products[pick(products.length)]!);
+      if (pick(2)) history.tierRankByCreator.set(`c${pick(3)}`, 1 + pick(3));
+      const offers: OfferAttributes[] = Array.from({ length: 20 }, (_, i) => ({
+        offerId: `o${i}`,
+        productId: products[pick(products.length)]!,
+        creatorId: `c${pick(3)}`,
+        tags: Array.from({ length: pick(4) }, () => tags[pick(6)]!),
+        priceMinor: 100 + pick(100_000),
+        minorPerMajor: pick(2) ? 100 : 1,
+        memberOnly: pick(2) === 0,
+        restock: pick(2) === 0,
+        quantity: pick(30),
+        remaining: pick(30),
+        recentClaims: pick(2000),
+        maxTierRank: pick(4),
+      }));
+      expect(serverFeatureRows(history, offers)).toEqual(offers.map((o) => serverFeatures(history, o)));
+    }
+    expect(serverFeatureRows(emptyHistory(), [])).toEqual([]);
+  });
+
+  it("rankWithScorer scores the list in one run and orders it by score, ties by offer id", async () => {
+    const model = seededModel(41);
+    const scorer = await createNodeScorer(exportLogisticToOnnx(model, { version: "rank" }), "rank");
+    try {
+      const run = vi.spyOn(scorer.session, "run");
+      const matrix = randomMatrix(30, 5);
+      const offers = Array.from({ length: 30 }, (_, i) => ({
+        // Every third offer repeats the previous one's features: equal scores, ordered by id.
+        offerId: `offer-${String(29 - i).padStart(2, "0")}`,
+        serverFeatures: Array.from(matrix.subarray(i * FEATURE_COUNT, i * FEATURE_COUNT + SERVER_FEATURE_COUNT)),
+      }));
+      for (let i = 2; i < offers.length; i += 3) offers[i]!.serverFeatures = [...offers[i - 1]!.serverFeatures];
+      const ranked = await rankWithScorer(scorer, offers);
+      expect(run).toHaveBeenCalledTimes(1);
+      const score = (o: (typeof offers)[number]) =>
+        Math.fround(reference(model, new Float32Array([...o.serverFeatures, ...DEVICE_DEFAULTS])));
+      const expected = [...offers].sort((a, b) => score(b) - score(a) || (a.offerId < b.offerId ? -1 : 1));
+      expect(ranked.map((o) => o.offerId)).toEqual(expected.map((o) => o.offerId));
+    } finally {
+      await scorer.release();
+    }
   });
 });

@@ -8,6 +8,7 @@ import {
   rankOffersForMember,
   registryModelSource,
   reportServedArm,
+  setArmWeights,
   summariseArms,
   wilsonInterval,
 } from "@kiln/personalization";
@@ -126,6 +127,80 @@ describe("getOfferUplift (intention to treat, on the database)", () => {
     const theirs = await getOfferUplift(rt, other.creatorCtx);
     expect(theirs.arms.every((x) => x.members === 0)).toBe(true);
     expect(theirs.served).toEqual([]);
+    await store.close();
+  });
+});
+
+describe("getOfferUplift per experiment version (decision 021)", () => {
+  it("reports the current version by default and an earlier one on request, never mixing them", async () => {
+    const rt = await getTestRuntime("2026-12-08T10:00:00Z");
+    const shop = await createOffersShop(rt, { offers: 2 });
+    await activateSeededModel(rt, shop, 31);
+    const store = new ModelStore({ source: registryModelSource, logError: () => {} });
+    const only = (arm: "device" | "server" | "holdout") => ({ device: 0, server: 0, holdout: 0, [arm]: 1 });
+    const show = (memberId: string, arm: "device" | "server" | "holdout") =>
+      rankOffersForMember(rt, {
+        creatorSlug: shop.creator.slug,
+        memberId,
+        now: rt.clock.now(),
+        models: store,
+        weights: only(arm),
+      });
+    const claim = (memberId: string) =>
+      claimDrop(rt, { userId: memberId }, { dropId: shop.drops[0]!.dropId, quantity: 1, idempotencyKey: randomUUID() });
+    const [a, b, z, c, d] = await Promise.all(Array.from({ length: 5 }, () => createUser(rt)));
+    const start = rt.clock.now();
+
+    // Version 1: a (device) converts, b (holdout) does not; z is first shown on day 3.
+    await show(a!.id, "device");
+    await show(b!.id, "holdout");
+    rt.clock.advance(DAY);
+    await claim(a!.id);
+    rt.clock.advance(2 * DAY);
+    await show(z!.id, "server");
+    rt.clock.advance(DAY);
+    await claim(z!.id); // day 4: inside z's window, but z's window runs past the switch on day 9
+    rt.clock.advance(5 * DAY);
+    const switchedAt = rt.clock.now();
+    await setArmWeights(rt, shop.adminCtx, { device: 30, server: 60, holdout: 10 });
+
+    // Version 2 (day 9): c (server) converts; d (holdout) and a (shown again, now holdout) do not.
+    await show(c!.id, "server");
+    await show(d!.id, "holdout");
+    await show(a!.id, "holdout");
+    rt.clock.advance(DAY);
+    await claim(c!.id);
+    rt.clock.advance(7 * DAY); // day 17
+
+    const current = await getOfferUplift(rt, shop.creatorCtx);
+    expect(current.experiment).toMatchObject({
+      version: 2,
+      current: true,
+      measurable: true,
+      weights: { device: 30, server: 60, holdout: 10 },
+    });
+    expect(current.arms.map((x) => [x.arm, x.members, x.converted])).toEqual([
+      ["device", 0, 0],
+      ["server", 1, 1],
+      ["holdout", 2, 0],
+    ]);
+    expect([current.pending, current.cutOff]).toEqual([0, 0]);
+    expect(current.versions.map((v) => [v.version, v.current])).toEqual([
+      [2, true],
+      [1, false],
+    ]);
+
+    const first = await getOfferUplift(rt, shop.creatorCtx, { version: 1 });
+    expect(first.experiment).toMatchObject({ version: 1, current: false, startedAt: start, endedAt: switchedAt });
+    // a and b count; z's window ran into version 2, so z is cut off (not pending, not counted).
+    expect(first.arms.map((x) => [x.arm, x.members, x.converted])).toEqual([
+      ["device", 1, 1],
+      ["server", 0, 0],
+      ["holdout", 1, 0],
+    ]);
+    expect([first.pending, first.cutOff]).toEqual([0, 1]);
+    expect(first.served.reduce((n, s) => n + s.exposures, 0)).toBe(3);
+    expect(current.served.reduce((n, s) => n + s.exposures, 0)).toBe(3);
     await store.close();
   });
 });

@@ -75,6 +75,7 @@ const TABLES: Record<string, { key: string[] }> = {
   offer_exposures: { key: ["id"] },
   offer_exposure_items: { key: ["exposure_id", "position"] },
   offer_models: { key: ["id"] },
+  offer_experiments: { key: ["id"] },
 };
 
 function mutateUnique(table: string, row: Row): Row {
@@ -281,6 +282,8 @@ beforeAll(async () => {
       values (${exposureB!.id}, 0, ${b.coop.id}, ${b.creator.id}, ${b.member.id}, ${drop!.id}, ${product!.id}, '{0,0,0,0,0,0,0,0,0,0,0,0}'::real[])`);
     await tx.execute(sql`insert into offer_models (coop_id, version, feature_spec, onnx, sha256, card, status, trained_at)
       values (${b.coop.id}, 'b-v1', 'offer-features/1', '\\x00'::bytea, ${"a".repeat(64)}, '{}'::jsonb, 'active', ${now})`);
+    await tx.execute(sql`insert into offer_experiments (coop_id, version, device_weight, server_weight, holdout_weight, started_at)
+      values (${b.coop.id}, 2, 40, 40, 20, ${now})`);
   });
   foreign = {};
   await withSystem(rt, "test-fixture", async (tx) => {
@@ -345,6 +348,7 @@ beforeAll(async () => {
       "offer_exposures",
       "offer_exposure_items",
       "offer_models",
+      "offer_experiments",
     ])
       await pick(t, sql`coop_id = ${b.coop.id}`);
     for (const t of ["sessions", "api_tokens", "user_tokens"]) await pick(t, sql`user_id = ${b.admin.id}`);

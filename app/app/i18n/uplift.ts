@@ -23,6 +23,15 @@ export const upliftEn = {
   "uplift.served": "What actually served the offers",
   "uplift.servedRow": "Assigned {assigned}, served {served}: {count} lists",
   "uplift.noExposures": "No member has been shown offers yet.",
+  "uplift.version": "Experiment version",
+  "uplift.versionOption": "Version {version}: device {device} %, server {server} %, holdout {holdout} %",
+  "uplift.versionCurrent": "{label} (current)",
+  "uplift.show": "Show",
+  "uplift.versionSince":
+    "Version {version}, running since {since}. Earlier versions assigned members with other shares and are reported on their own.",
+  "uplift.versionEnded":
+    "Version {version} ran from {since} to {until}. Members first shown offers in its last {days} days are not counted ({cutOff}): their window ran into the next version.",
+  "uplift.notMeasurable": "This version has no holdout: uplift cannot be measured.",
 } as const;
 
 export const upliftDe: Record<keyof typeof upliftEn, string> = {
@@ -49,4 +58,13 @@ export const upliftDe: Record<keyof typeof upliftEn, string> = {
   "uplift.served": "Was die Angebote tatsächlich sortiert hat",
   "uplift.servedRow": "Zugeteilt {assigned}, sortiert {served}: {count} Listen",
   "uplift.noExposures": "Noch keinem Mitglied wurden Angebote gezeigt.",
+  "uplift.version": "Version des Experiments",
+  "uplift.versionOption": "Version {version}: Gerät {device} %, Server {server} %, Kontrollgruppe {holdout} %",
+  "uplift.versionCurrent": "{label} (aktuell)",
+  "uplift.show": "Anzeigen",
+  "uplift.versionSince":
+    "Version {version}, läuft seit {since}. Frühere Versionen haben Mitglieder mit anderen Anteilen zugeteilt und werden für sich ausgewertet.",
+  "uplift.versionEnded":
+    "Version {version} lief von {since} bis {until}. Mitglieder, denen die Angebote in ihren letzten {days} Tagen zuerst gezeigt wurden, zählen nicht ({cutOff}): ihr Zeitraum reichte in die nächste Version.",
+  "uplift.notMeasurable": "Diese Version hat keine Kontrollgruppe: die Wirkung lässt sich nicht messen.",
 };

@@ -1,9 +1,18 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
-import { activateModel, listModels, requestTraining, rollbackModel } from "@kiln/personalization";
+import {
+  activateModel,
+  ArmWeightsInputSchema,
+  listExperiments,
+  listModels,
+  MIN_HOLDOUT_PERCENT,
+  requestTraining,
+  rollbackModel,
+  setArmWeights,
+} from "@kiln/personalization";
 import { requireCoopAdmin, submitIntent } from "../capacity.server";
-import { FormErrors, type FormResult } from "../components/capacity";
+import { FormErrors, Input, lastValue, type FormResult } from "../components/capacity";
 import { notFound } from "../errors.server";
 import type { MessageKey } from "../i18n";
 import { useT } from "../i18n/react";
@@ -30,13 +39,27 @@ function metricsOf(card: Record<string, unknown>) {
   };
 }
 
-/** The co-op admin's offer-ranker registry (issue 9 §3): versions, activate, roll back, train now. */
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+/**
+ * The co-op admin's offer-ranker registry (issue 9 §3): versions, activate, roll back, train now; and
+ * the experiment's arm weights (decision 021: each change starts a new experiment version).
+ */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { membership, ctx } = await requireCoopAdmin(context, request, params.coopSlug);
-  const models = await listModels(context.rt, ctx);
+  const [models, experiments] = await Promise.all([listModels(context.rt, ctx), listExperiments(context.rt, ctx)]);
   return {
     coop: { slug: membership.coop.slug, name: membership.coop.name },
     canTrain: Boolean(context.sendTrainJob),
+    minHoldout: MIN_HOLDOUT_PERCENT,
+    experiments: experiments.map((e) => ({
+      version: e.version,
+      weights: { ...e.weights },
+      startedAt: iso(e.startedAt),
+      endedAt: iso(e.endedAt),
+      current: e.current,
+      stored: e.stored,
+    })),
     models: models.map((m) => ({
       id: m.id,
       version: m.version,
@@ -83,6 +106,18 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
           params: { version: (r as { version: string }).version },
         }),
     );
+  if (intent === "weights")
+    return submitIntent(
+      formData,
+      ArmWeightsInputSchema,
+      (v) => setArmWeights(context.rt, ctx, v),
+      (r) =>
+        redirectWithToast(context, back, {
+          kind: "success",
+          key: "experiment.saved",
+          params: { version: (r as { version: number }).version },
+        }),
+    );
   if (intent === "train")
     return submitIntent(
       formData,
@@ -94,6 +129,99 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 const fmt = (x: number | null) => (x === null ? "—" : x.toFixed(3));
+const when = (iso: string | null) => (iso ? `${iso.slice(0, 16).replace("T", " ")} UTC` : "—");
+
+type ExperimentRow = ReturnType<typeof useLoaderData<typeof loader>>["experiments"][number];
+
+/** The experiment's arm weights: the current version, a form to start the next, the versions so far. */
+function ExperimentSection({
+  experiments,
+  minHoldout,
+  result,
+}: {
+  experiments: ExperimentRow[];
+  minHoldout: number;
+  result: FormResult;
+}) {
+  const t = useT();
+  const current = experiments.find((e) => e.current) ?? experiments[0]!;
+  const value = (name: "device" | "server" | "holdout") => lastValue(result, "weights", name) ?? current.weights[name];
+  return (
+    <section className="card" aria-labelledby="experiment-title">
+      <h2 id="experiment-title">{t("experiment.title")}</h2>
+      <p>{t("experiment.lead")}</p>
+      <p data-testid="experiment-current">
+        {current.stored
+          ? t("experiment.current", { version: current.version, since: when(current.startedAt) })
+          : t("experiment.currentDefault")}
+      </p>
+      {current.weights.holdout === 0 && (
+        <p className="toast toast-error" role="status" data-testid="no-holdout-warning">
+          {t("experiment.noHoldoutWarning")}
+        </p>
+      )}
+      <Form method="post" data-testid="experiment-form">
+        <input type="hidden" name="intent" value="weights" />
+        <Input
+          label={t("experiment.device")}
+          name="device"
+          type="number"
+          min={0}
+          step={1}
+          defaultValue={value("device")}
+          required
+        />
+        <Input
+          label={t("experiment.server")}
+          name="server"
+          type="number"
+          min={0}
+          step={1}
+          defaultValue={value("server")}
+          required
+        />
+        <Input
+          label={t("experiment.holdout")}
+          name="holdout"
+          type="number"
+          min={0}
+          step={1}
+          defaultValue={value("holdout")}
+          hint={`${t("experiment.sumHint")} ${t("experiment.holdoutHint", { min: minHoldout })}`}
+          required
+        />
+        <label className="checkbox">
+          <input type="checkbox" name="noHoldout" /> {t("experiment.noHoldout")}
+        </label>
+        <FormErrors result={result} intent="weights" />
+        <button type="submit">{t("experiment.save")}</button>
+      </Form>
+      <h3>{t("experiment.versions")}</h3>
+      <table data-testid="experiment-versions">
+        <thead>
+          <tr>
+            <th scope="col">{t("experiment.version")}</th>
+            <th scope="col">{t("experiment.shares")}</th>
+            <th scope="col">{t("experiment.started")}</th>
+            <th scope="col">{t("experiment.ended")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {experiments.map((e) => (
+            <tr key={e.version} data-version={e.version}>
+              <th scope="row">{e.version}</th>
+              <td>
+                {e.weights.device} / {e.weights.server} / {e.weights.holdout} %
+              </td>
+              <td>{when(e.startedAt)}</td>
+              <td>{e.current ? t("experiment.running") : when(e.endedAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
 
 export default function CoopPersonalization() {
   const t = useT();
@@ -124,6 +252,7 @@ export default function CoopPersonalization() {
         <FormErrors result={result} intent="rollback" />
         <FormErrors result={result} intent="activate" />
       </section>
+      <ExperimentSection experiments={data.experiments} minHoldout={data.minHoldout} result={result} />
       <section className="card" aria-labelledby="models-title">
         <h2 id="models-title">{t("models.version")}</h2>
         {data.models.length === 0 ? (

@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
+import { Form, Link, useLoaderData } from "@remix-run/react";
+import { AppError } from "@kiln/core";
 import { getOfferUplift } from "@kiln/personalization";
 import { requireCreatorTeam } from "../capacity.server";
 import { throwAsPage } from "../billing.server";
@@ -9,10 +10,23 @@ import { useLocale, useT } from "../i18n/react";
 
 export const meta: MetaFunction = () => [{ title: "Personalised offers · Kiln" }];
 
-/** The creator's personalised-offer experiment: conversion per arm (intention to treat) with 95 % intervals. */
+/** `?version=N` picks an experiment version (decision 021); absent: the current one. */
+function versionFromUrl(request: Request): number | undefined {
+  const raw = new URL(request.url).searchParams.get("version");
+  if (raw === null || raw === "") return undefined;
+  if (!/^[1-9][0-9]{0,8}$/.test(raw)) throw new AppError("NOT_FOUND", `No experiment version ${raw}`);
+  return Number(raw);
+}
+
+/**
+ * The creator's personalised-offer experiment: conversion per arm (intention to treat) with 95 %
+ * intervals, per experiment version (the current one unless `?version=` asks for an earlier one).
+ */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { membership, ctx } = await requireCreatorTeam(context, request, params.creatorSlug);
-  const report = await getOfferUplift(context.rt, ctx).catch(throwAsPage);
+  const report = await Promise.resolve()
+    .then(() => getOfferUplift(context.rt, ctx, { version: versionFromUrl(request) }))
+    .catch(throwAsPage);
   return { creator: membership.creator ?? notFound(), report };
 }
 
@@ -27,6 +41,17 @@ export default function CreatorPersonalization() {
     { key: "uplift.deviceVsHoldout", arm: "device", value: report.deviceVsHoldout },
     { key: "uplift.serverVsHoldout", arm: "server", value: report.serverVsHoldout },
   ] as const;
+  const when = (d: string | Date | null) =>
+    d
+      ? new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(
+          new Date(d),
+        )
+      : "—";
+  const shown = report.experiment;
+  const versionLabel = (v: (typeof report.versions)[number]) => {
+    const label = t("uplift.versionOption", { version: v.version, ...v.weights });
+    return v.current ? t("uplift.versionCurrent", { label }) : label;
+  };
   return (
     <section className="card" aria-labelledby="uplift-title">
       <p>
@@ -36,6 +61,35 @@ export default function CreatorPersonalization() {
       <p data-testid="active-model">
         {report.activeModel ? t("uplift.model", { version: report.activeModel.version }) : t("uplift.noModel")}
       </p>
+      {report.versions.length > 1 && (
+        <Form method="get" className="inline" data-testid="uplift-version">
+          <label htmlFor="uplift-version">{t("uplift.version")}</label>{" "}
+          <select id="uplift-version" name="version" defaultValue={String(shown.version)}>
+            {report.versions.map((v) => (
+              <option key={v.version} value={v.version}>
+                {versionLabel(v)}
+              </option>
+            ))}
+          </select>{" "}
+          <button type="submit">{t("uplift.show")}</button>
+        </Form>
+      )}
+      <p data-testid="uplift-version-span">
+        {shown.current
+          ? t("uplift.versionSince", { version: shown.version, since: when(shown.startedAt) })
+          : t("uplift.versionEnded", {
+              version: shown.version,
+              since: when(shown.startedAt),
+              until: when(shown.endedAt),
+              days: report.conversionDays,
+              cutOff: report.cutOff,
+            })}
+      </p>
+      {!shown.measurable && (
+        <p className="toast toast-error" role="status" data-testid="uplift-not-measurable">
+          {t("uplift.notMeasurable")}
+        </p>
+      )}
       <p>{t("uplift.itt")}</p>
       <p className="muted">{t("uplift.conversion", { days: report.conversionDays, pending: report.pending })}</p>
       <table data-testid="uplift-arms">

@@ -243,3 +243,43 @@ export const offerModels = pgTable(
     coopReadPolicy("offer_models", ["creator_owner", "creator_staff"]),
   ],
 );
+
+/**
+ * The co-op's offer-ranker experiment, one row per version (issue 9 §7, decision 021): the arm weights
+ * (integer percentages summing to 100) and when the version ran. A co-op without rows runs version 1
+ * with the default weights. Changing the weights ends the current version and starts the next: the
+ * experiment key includes the version, so members are re-assigned and each version's uplift is
+ * analysed on its own. Co-op admins write (audited); the co-op's creator teams read.
+ */
+export const offerExperiments = pgTable(
+  "offer_experiments",
+  {
+    id: id(),
+    coopId: coopRef(),
+    version: integer().notNull(),
+    deviceWeight: integer().notNull(),
+    serverWeight: integer().notNull(),
+    holdoutWeight: integer().notNull(),
+    startedAt: ts().notNull(),
+    /** Null while it is the co-op's current version. */
+    endedAt: ts(),
+    startedBy: uuid().references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("offer_experiments_coop_version_key").on(t.coopId, t.version),
+    uniqueIndex("offer_experiments_one_current_key")
+      .on(t.coopId)
+      .where(sql`${t.endedAt} is null`),
+    check("offer_experiments_version", sql`${t.version} >= 1`),
+    check(
+      "offer_experiments_weights",
+      sql`${t.deviceWeight} between 0 and 100 and ${t.serverWeight} between 0 and 100 and ${t.holdoutWeight} between 0 and 100
+        and ${t.deviceWeight} + ${t.serverWeight} + ${t.holdoutWeight} = 100 and ${t.deviceWeight} + ${t.serverWeight} > 0`,
+    ),
+    check("offer_experiments_ended_after", sql`${t.endedAt} is null or ${t.endedAt} >= ${t.startedAt}`),
+    systemPolicy("offer_experiments"),
+    coopAdminPolicy("offer_experiments"),
+    coopReadPolicy("offer_experiments", ["creator_owner", "creator_staff"]),
+  ],
+);

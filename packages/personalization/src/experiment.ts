@@ -12,8 +12,13 @@ export type ArmWeights = Readonly<Record<Arm, number>>;
 /** Default split: on-device 45 %, server 45 %, holdout (no personalisation) 10 %. */
 export const DEFAULT_ARM_WEIGHTS: ArmWeights = Object.freeze({ device: 45, server: 45, holdout: 10 });
 
-/** The experiment key of a co-op's offer ranker: changing it re-shuffles every member. */
-export const experimentKey = (coopId: string) => `offer-ranker/1:${coopId}`;
+/**
+ * The experiment key of a co-op's offer ranker at an experiment version (decision 021): changing it
+ * re-shuffles every member. Version 1 keeps the original key, so exposures recorded before versions
+ * existed stay in version 1.
+ */
+export const experimentKey = (coopId: string, version = 1) =>
+  version === 1 ? `offer-ranker/1:${coopId}` : `offer-ranker/1:${coopId}:v${version}`;
 
 export function checkArmWeights(weights: ArmWeights): ArmWeights {
   const values = ARMS.map((arm) => weights[arm]);

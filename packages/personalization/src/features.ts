@@ -101,8 +101,15 @@ export interface DeviceView {
 }
 
 const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
-const logScaled = (x: number, cap: number) => clamp01(Math.log1p(Math.max(0, x)) / Math.log1p(cap));
-const sharesTag = (a: readonly string[], b: readonly string[]) => a.some((t) => b.includes(t));
+/** log1p(x) / log1p(cap), capped at 1; `logCap` is log1p(cap), computed once below. */
+const logScaled = (x: number, logCap: number) => clamp01(Math.log1p(Math.max(0, x)) / logCap);
+const LOG1P_20 = Math.log1p(20);
+const LOG1P_600 = Math.log1p(600);
+const LOG1P_1000 = Math.log1p(1000);
+function sharesTag(a: readonly string[], b: readonly string[]): boolean {
+  for (let i = 0; i < a.length; i++) if (b.includes(a[i]!)) return true;
+  return false;
+}
 
 function has(set: ReadonlySet<string> | readonly string[], id: string): boolean {
   return set instanceof Set ? set.has(id) : (set as readonly string[]).includes(id);
@@ -112,25 +119,105 @@ function rankOf(ranks: MemberHistory["tierRankByCreator"], creatorId: string): n
   return (ranks as Readonly<Record<string, number>>)[creatorId];
 }
 
-/** The server-known part of the feature vector (SERVER_FEATURES order). */
-export function serverFeatures(member: MemberHistory, offer: OfferAttributes): number[] {
-  const purchases = member.purchases;
-  const overlapping = purchases.filter((p) => sharesTag(p.tags, offer.tags));
+/**
+ * The SERVER_FEATURES row from what was counted in the member's purchases for the offer: those sharing
+ * a tag with it (and how many of them were returned), those from its creator, and whether its product
+ * was bought. The features' formulas, in one place.
+ */
+function serverRow(
+  member: MemberHistory,
+  offer: OfferAttributes,
+  overlapping: number,
+  overlappingReturned: number,
+  fromCreator: number,
+  samePurchased: boolean,
+): number[] {
+  const purchases = member.purchases.length;
   const rank = rankOf(member.tierRankByCreator, offer.creatorId);
   return [
-    purchases.length === 0 ? 0 : overlapping.length / purchases.length,
-    purchases.some((p) => p.productId === offer.productId) ? 1 : 0,
-    logScaled(purchases.filter((p) => p.creatorId === offer.creatorId).length, 20),
-    overlapping.length === 0 ? 0 : overlapping.filter((p) => p.returned).length / overlapping.length,
+    purchases === 0 ? 0 : overlapping / purchases,
+    samePurchased ? 1 : 0,
+    logScaled(fromCreator, LOG1P_20),
+    overlapping === 0 ? 0 : overlappingReturned / overlapping,
     rank === undefined ? 0 : 1,
     rank === undefined || offer.maxTierRank <= 0 ? 0 : clamp01(rank / offer.maxTierRank),
     has(member.waitlistedProductIds, offer.productId) ? 1 : 0,
-    logScaled(offer.priceMinor / Math.max(1, offer.minorPerMajor), 1000),
-    logScaled(offer.recentClaims, 1000),
+    logScaled(offer.priceMinor / Math.max(1, offer.minorPerMajor), LOG1P_1000),
+    logScaled(offer.recentClaims, LOG1P_1000),
     offer.memberOnly ? 1 : 0,
     offer.restock ? 1 : 0,
     offer.quantity <= 0 ? 1 : clamp01(1 - offer.remaining / offer.quantity),
   ];
+}
+
+/** The server-known part of the feature vector (SERVER_FEATURES order) of one offer. */
+export function serverFeatures(member: MemberHistory, offer: OfferAttributes): number[] {
+  let overlapping = 0;
+  let overlappingReturned = 0;
+  let fromCreator = 0;
+  let samePurchased = false;
+  for (const p of member.purchases) {
+    if (sharesTag(p.tags, offer.tags)) {
+      overlapping++;
+      if (p.returned) overlappingReturned++;
+    }
+    if (p.productId === offer.productId) samePurchased = true;
+    if (p.creatorId === offer.creatorId) fromCreator++;
+  }
+  return serverRow(member, offer, overlapping, overlappingReturned, fromCreator, samePurchased);
+}
+
+/**
+ * `serverFeatures` of many offers for one member (the storefront does this for every list it
+ * renders): the member's purchases are indexed once by tag, product and creator, so each offer costs
+ * a few lookups instead of a pass comparing every purchase's tags. Same counts, same formulas
+ * (serverRow), same numbers as one serverFeatures call per offer.
+ */
+export function serverFeatureRows(member: MemberHistory, offers: readonly OfferAttributes[]): number[][] {
+  const purchases = member.purchases;
+  const byTag = new Map<string, number[]>(); // tag → positions of the purchases carrying it (once each)
+  const products = new Set<string>();
+  const perCreator = new Map<string, number>();
+  for (let i = 0; i < purchases.length; i++) {
+    const p = purchases[i]!;
+    for (const tag of p.tags) {
+      const positions = byTag.get(tag);
+      if (!positions) byTag.set(tag, [i]);
+      else if (positions[positions.length - 1] !== i) positions.push(i);
+    }
+    products.add(p.productId);
+    perCreator.set(p.creatorId, (perCreator.get(p.creatorId) ?? 0) + 1);
+  }
+  // seen[i] === stamp: purchase i is already counted for the current offer (it shares several tags).
+  const seen = new Uint32Array(purchases.length);
+  const rows: number[][] = [];
+  for (let o = 0; o < offers.length; o++) {
+    const offer = offers[o]!;
+    const stamp = o + 1;
+    let overlapping = 0;
+    let overlappingReturned = 0;
+    for (const tag of offer.tags) {
+      const positions = byTag.get(tag);
+      if (!positions) continue;
+      for (const i of positions) {
+        if (seen[i] === stamp) continue;
+        seen[i] = stamp;
+        overlapping++;
+        if (purchases[i]!.returned) overlappingReturned++;
+      }
+    }
+    rows.push(
+      serverRow(
+        member,
+        offer,
+        overlapping,
+        overlappingReturned,
+        perCreator.get(offer.creatorId) ?? 0,
+        products.has(offer.productId),
+      ),
+    );
+  }
+  return rows;
 }
 
 /** The device-only part (DEVICE_FEATURES order); `null` history gives DEVICE_DEFAULTS. */
@@ -144,7 +231,7 @@ export function deviceFeatures(
   return [
     1,
     history.length === 0 ? 0 : overlapping.length / history.length,
-    logScaled(dwellSeconds, 600),
+    logScaled(dwellSeconds, LOG1P_600),
     history.some((v) => v.productId === offer.productId) ? 1 : 0,
   ];
 }
@@ -157,16 +244,19 @@ export function featureMatrix(
   rows: ReadonlyArray<{ server: readonly number[]; device: readonly number[] }>,
 ): Float32Array {
   const out = new Float32Array(rows.length * FEATURE_COUNT);
-  rows.forEach((row, i) => {
-    if (row.server.length !== SERVER_FEATURE_COUNT || row.device.length !== DEVICE_FEATURE_COUNT) {
+  for (let i = 0; i < rows.length; i++) {
+    const { server, device } = rows[i]!;
+    if (server.length !== SERVER_FEATURE_COUNT || device.length !== DEVICE_FEATURE_COUNT) {
       throw new Error(
         `feature row ${i}: expected ${SERVER_FEATURE_COUNT}+${DEVICE_FEATURE_COUNT} values, ` +
-          `got ${row.server.length}+${row.device.length}`,
+          `got ${server.length}+${device.length}`,
       );
     }
-    out.set(row.server, i * FEATURE_COUNT);
-    out.set(row.device, i * FEATURE_COUNT + SERVER_FEATURE_COUNT);
-  });
+    // Element by element: TypedArray.set from a plain array is several times slower for 16 values.
+    let at = i * FEATURE_COUNT;
+    for (let j = 0; j < SERVER_FEATURE_COUNT; j++) out[at++] = server[j]!;
+    for (let j = 0; j < DEVICE_FEATURE_COUNT; j++) out[at++] = device[j]!;
+  }
   return out;
 }
 
@@ -176,11 +266,16 @@ export function featureMatrix(
  */
 export function rankByScore<T extends { offerId: string }>(offers: readonly T[], scores: ArrayLike<number>): T[] {
   if (scores.length !== offers.length) throw new Error(`${offers.length} offers but ${scores.length} scores`);
-  return offers
-    .map((offer, i) => ({ offer, score: Math.fround(scores[i]!) }))
-    .sort(
-      (a, b) =>
-        b.score - a.score || (a.offer.offerId < b.offer.offerId ? -1 : a.offer.offerId > b.offer.offerId ? 1 : 0),
-    )
-    .map((entry) => entry.offer);
+  // Sort positions over a float32 copy of the scores (no per-offer wrapper objects).
+  const score = scores instanceof Float32Array ? scores : Float32Array.from(scores);
+  const order = new Array<number>(offers.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  order.sort((a, b) => {
+    const byScore = score[b]! - score[a]!;
+    if (byScore) return byScore;
+    const x = offers[a]!.offerId;
+    const y = offers[b]!.offerId;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  return order.map((i) => offers[i]!);
 }

@@ -66,7 +66,8 @@ export async function loadMemberHistories(
   const since = new Date(asOf.getTime() - HISTORY_DAYS * DAY);
   const c = schema.dropClaims;
 
-  const purchases = await tx
+  // The three reads are independent: all are sent before any is awaited (pipelined on the connection).
+  const purchasesQuery = tx
     .select({
       memberId: c.memberUserId,
       productId: schema.drops.productId,
@@ -80,17 +81,8 @@ export async function loadMemberHistories(
     .leftJoin(schema.orders, eq(schema.orders.claimId, c.id))
     .where(and(eq(c.coopId, coopId), inArray(c.memberUserId, memberIds), gte(c.createdAt, since), heldAt(asOf)))
     .orderBy(c.createdAt, c.id);
-  for (const row of purchases) {
-    out.get(row.memberId)?.purchases.push({
-      productId: row.productId,
-      creatorId: row.creatorId,
-      tags: row.tags,
-      returned: row.returned === true,
-    });
-  }
-
   const w = schema.dropWaitlist;
-  const waiting = await tx
+  const waitingQuery = tx
     .select({ memberId: w.memberUserId, productId: schema.drops.productId })
     .from(w)
     .innerJoin(schema.drops, eq(schema.drops.id, w.dropId))
@@ -102,14 +94,28 @@ export async function loadMemberHistories(
         or(eq(w.status, "waiting"), gt(w.updatedAt, asOf)),
       ),
     );
-  for (const row of waiting) out.get(row.memberId)?.waitlistedProductIds.add(row.productId);
-
   const s = schema.subscriptions;
-  const subs = await tx
+  const subsQuery = tx
     .select({ sub: s, graceDays: schema.billingSettings.graceDays })
     .from(s)
     .leftJoin(schema.billingSettings, eq(schema.billingSettings.coopId, s.coopId))
     .where(and(eq(s.coopId, coopId), inArray(s.memberUserId, memberIds), lte(s.createdAt, asOf)));
+  const [purchases, waiting, subs] = await Promise.all([
+    purchasesQuery.execute(),
+    waitingQuery.execute(),
+    subsQuery.execute(),
+  ]);
+  for (const row of purchases) {
+    out.get(row.memberId)?.purchases.push({
+      productId: row.productId,
+      creatorId: row.creatorId,
+      tags: row.tags,
+      returned: row.returned === true,
+    });
+  }
+
+  for (const row of waiting) out.get(row.memberId)?.waitlistedProductIds.add(row.productId);
+
   const entitled = subs
     .filter((r) => isEntitled(r.sub, asOf, r.graceDays ?? DEFAULT_GRACE_DAYS))
     .map((r) => ({ memberId: r.sub.memberUserId, creatorId: r.sub.creatorId, tierId: effectiveTierId(r.sub, asOf) }));
@@ -193,35 +199,39 @@ export async function loadOfferAttributes(tx: Tx, input: OfferSelector): Promise
   const creatorIds = [...new Set(rows.map((r) => r.creatorId))];
   const c = schema.dropClaims;
 
-  const taken = await tx
+  // The four aggregates depend only on the rows: all are sent before any is awaited (pipelined).
+  const takenQuery = tx
     .select({ dropId: c.dropId, units: sql<number>`sum(${c.quantity})::int` })
     .from(c)
     .where(and(inArray(c.dropId, dropIds), heldAt(asOf)))
     .groupBy(c.dropId);
-  const takenBy = new Map(taken.map((t) => [t.dropId, Number(t.units)]));
-
   const since = new Date(asOf.getTime() - POPULARITY_DAYS * DAY);
-  const recent = await tx
+  const recentQuery = tx
     .select({ productId: d.productId, claims: sql<number>`count(*)::int` })
     .from(c)
     .innerJoin(d, eq(d.id, c.dropId))
     .where(and(eq(c.coopId, coopId), inArray(d.productId, productIds), gte(c.createdAt, since), heldAt(asOf)))
     .groupBy(d.productId);
-  const recentBy = new Map(recent.map((r) => [r.productId, Number(r.claims)]));
-
-  const firsts = await tx
+  const firstsQuery = tx
     .select({ productId: d.productId, firstOpensAt: sql<Date>`min(${d.opensAt})` })
     .from(d)
     .where(and(eq(d.coopId, coopId), inArray(d.productId, productIds)))
     .groupBy(d.productId);
-  const firstBy = new Map(firsts.map((f) => [f.productId, new Date(f.firstOpensAt).getTime()]));
-
   const t = schema.subscriptionTiers;
-  const ranks = await tx
+  const ranksQuery = tx
     .select({ creatorId: t.creatorId, maxRank: sql<number>`max(${t.rank})::int` })
     .from(t)
     .where(and(eq(t.coopId, coopId), inArray(t.creatorId, creatorIds), ne(t.status, "draft")))
     .groupBy(t.creatorId);
+  const [taken, recent, firsts, ranks] = await Promise.all([
+    takenQuery.execute(),
+    recentQuery.execute(),
+    firstsQuery.execute(),
+    ranksQuery.execute(),
+  ]);
+  const takenBy = new Map(taken.map((row) => [row.dropId, Number(row.units)]));
+  const recentBy = new Map(recent.map((r) => [r.productId, Number(r.claims)]));
+  const firstBy = new Map(firsts.map((f) => [f.productId, new Date(f.firstOpensAt).getTime()]));
   const maxRankBy = new Map(ranks.map((r) => [r.creatorId, Math.max(0, Number(r.maxRank))]));
 
   const order = "dropIds" in input ? new Map(input.dropIds.map((id, i) => [id, i])) : null;

@@ -9,6 +9,8 @@ export * from "./registry.js";
 export * from "./scorer-node.js";
 export * from "./model-store.js";
 export * from "./experiment.js";
+export * from "./experiment-settings.js";
+export * from "./beacon-limits.js";
 export * from "./offers.js";
 export * from "./offer-payload.js";
 export * from "./uplift.js";

@@ -54,8 +54,12 @@ interface Entry {
   /** The active version as last read, and when. */
   ref: ActiveModelRef | null;
   checkedAt: number;
-  /** The loaded model (a promise while loading), keyed by version+hash. */
-  loaded: { key: string; scorer: Promise<NodeScorerInternals | null> } | null;
+  /** The loaded model (a promise while loading), keyed by version+hash; `settled` once it has loaded or failed. */
+  loaded: {
+    key: string;
+    scorer: Promise<NodeScorerInternals | null>;
+    settled?: { scorer: NodeScorerInternals | null };
+  } | null;
   /** A version read in flight (so concurrent requests read once). */
   checking: Promise<void> | null;
 }
@@ -118,6 +122,24 @@ export class ModelStore {
     return scorer ? { ok: true, scorer, ref } : { ok: false, reason: "model-error", ref };
   }
 
+  /**
+   * What `scorerFor` would return right now when it needs neither the database nor a wait: the co-op's
+   * active version was read less than `recheckMs` ago and its model has loaded (or failed to).
+   * Undefined otherwise — then call `scorerFor`. Lets a caller inside a transaction score without
+   * opening another one (withSystem cannot nest).
+   */
+  current(coopId: string): ScorerResult | undefined {
+    const entry = this.entries.get(coopId);
+    if (!entry || entry.checking || entry.checkedAt < 0 || this.nowMs() - entry.checkedAt >= this.recheckMs) {
+      return undefined;
+    }
+    const ref = entry.ref;
+    if (!ref) return { ok: false, reason: "no-model", ref: null };
+    const settled = entry.loaded?.key === keyOf(ref) ? entry.loaded.settled : undefined;
+    if (!settled) return undefined;
+    return settled.scorer ? { ok: true, scorer: settled.scorer, ref } : { ok: false, reason: "model-error", ref };
+  }
+
   /** Forgets a co-op's cached version (the next use re-reads it), e.g. right after an activation here. */
   invalidate(coopId: string): void {
     const entry = this.entries.get(coopId);
@@ -158,7 +180,11 @@ export class ModelStore {
           );
           return null;
         });
-      entry.loaded = { key, scorer };
+      const loaded: NonNullable<Entry["loaded"]> = { key, scorer };
+      void scorer.then((value) => {
+        loaded.settled = { scorer: value };
+      });
+      entry.loaded = loaded;
       // The old session goes once the new one is in place (requests already holding it finish first:
       // run() on a released session fails, so wait a little before releasing).
       if (previous) {

@@ -2,18 +2,13 @@ import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
 import { z } from "zod";
 import { AppError } from "@kiln/core";
 import { schema, withSystem, type Runtime, type Tx } from "@kiln/db";
-import {
-  DEVICE_DEFAULTS,
-  FEATURE_SPEC_VERSION,
-  featureMatrix,
-  rankByScore,
-  serverFeatures,
-  type OfferAttributes,
-} from "./features.js";
+import { FEATURE_SPEC_VERSION, serverFeatureRows, type OfferAttributes } from "./features.js";
 import { markServed, recordExposure } from "./exposures.js";
 import { emptyHistory, loadMemberHistories, loadOfferAttributes } from "./history.js";
-import { assignArm, DEFAULT_ARM_WEIGHTS, experimentKey, type ArmWeights } from "./experiment.js";
-import { getDefaultModelStore, modelUrl, type ModelStore } from "./model-store.js";
+import { assignArm, type ArmWeights } from "./experiment.js";
+import { currentExperiment } from "./experiment-settings.js";
+import { getDefaultModelStore, modelUrl, type ModelStore, type ScorerResult } from "./model-store.js";
+import { rankWithScorer } from "./scorer-node.js";
 import { FALLBACK_REASONS, type OfferArm, type OfferCard, type OfferPayload } from "./offer-payload.js";
 import type { Arm } from "./types.js";
 
@@ -38,7 +33,7 @@ export interface RankOffersInput {
   now: Date;
   /** The process's models (server/main.ts makes it at start); default: a lazily loading store. */
   models?: ModelStore;
-  /** Arm weights (default 45/45/10 device/server/holdout). */
+  /** Arm weights overriding the co-op's current experiment version's (tests). */
   weights?: ArmWeights;
 }
 
@@ -74,12 +69,13 @@ export function fallbackOrder<T extends { offerId: string; opensAt: Date; recent
 }
 
 async function listOffers(tx: Tx, creatorSlug: string, now: Date) {
-  const [creator] = await tx
+  const published = and(eq(schema.creators.slug, creatorSlug), eq(schema.creators.isPublished, true));
+  // The storefront and its drops (joined to it by slug) are sent together: one round trip.
+  const creatorQuery = tx
     .select({ id: schema.creators.id, coopId: schema.creators.coopId, slug: schema.creators.slug })
     .from(schema.creators)
-    .where(and(eq(schema.creators.slug, creatorSlug), eq(schema.creators.isPublished, true)));
-  if (!creator) throw new AppError("NOT_FOUND", "Storefront not found");
-  const rows = await tx
+    .where(published);
+  const rowsQuery = tx
     .select({
       dropId: schema.drops.id,
       productId: schema.drops.productId,
@@ -92,140 +88,169 @@ async function listOffers(tx: Tx, creatorSlug: string, now: Date) {
       tierIds: schema.drops.tierIds,
     })
     .from(schema.drops)
+    .innerJoin(schema.creators, and(eq(schema.creators.id, schema.drops.creatorId), published))
     .innerJoin(schema.products, eq(schema.products.id, schema.drops.productId))
-    .where(
-      and(
-        eq(schema.drops.creatorId, creator.id),
-        eq(schema.drops.isPublished, true),
-        or(isNull(schema.drops.closesAt), gt(schema.drops.closesAt, now)),
-      ),
-    )
+    .where(and(eq(schema.drops.isPublished, true), or(isNull(schema.drops.closesAt), gt(schema.drops.closesAt, now))))
     .orderBy(asc(schema.drops.opensAt), asc(schema.drops.id));
+  const [[creator], rows] = await Promise.all([creatorQuery.execute(), rowsQuery.execute()]);
+  if (!creator) throw new AppError("NOT_FOUND", "Storefront not found");
   const listed: Listed[] = rows.map(({ tierIds, ...row }) => ({ ...row, isMemberOnly: tierIds.length > 0 }));
   return { creator, listed };
 }
 
+interface Ranking {
+  ordered: OfferCard[];
+  servedArm: "server" | "holdout";
+  serverFallback: OfferPayload["serverFallback"];
+  model: { version: string; url: string } | null;
+}
+
+/**
+ * The storefront's offers for one member, in ONE transaction in the usual case: the reads (the
+ * storefront and its drops; then the offers' attributes, the member's history and the experiment,
+ * pipelined), the ranking, and the exposure (the list and its items, pipelined). The exposure is
+ * written in the transaction that read what it records, so a list is never shown without its exposure.
+ * Only when the co-op's model is not at hand (its active version is due for a re-read every
+ * `recheckMs`, or it is still loading) does the read commit first: the store reads the registry in its
+ * own transaction (they cannot nest), and the exposure is then written in a second one.
+ */
 export async function rankOffersForMember(rt: Runtime, input: RankOffersInput): Promise<OfferPayload> {
   const { memberId, now } = input;
   const models = input.models ?? getDefaultModelStore();
 
-  // 1. What is on offer, its attributes and the member's history as of now (one transaction).
-  const loaded = await withSystem(rt, "personalization-offers", async (tx) => {
+  const first = await withSystem(rt, "personalization-offers", async (tx) => {
+    // 1. What is on offer, its attributes and the member's history as of now.
     const { creator, listed } = await listOffers(tx, input.creatorSlug, now);
-    const attributes = await loadOfferAttributes(tx, {
-      coopId: creator.coopId,
-      dropIds: listed.map((l) => l.dropId),
-      asOf: now,
+    // Visitors and empty lists are not in the experiment.
+    const member = memberId !== null && listed.length > 0 ? memberId : null;
+    const [attributes, histories, experiment] = await Promise.all([
+      loadOfferAttributes(tx, { coopId: creator.coopId, dropIds: listed.map((l) => l.dropId), asOf: now }),
+      member === null ? null : loadMemberHistories(tx, { coopId: creator.coopId, memberIds: [member], asOf: now }),
+      member === null ? null : currentExperiment(tx, creator.coopId),
+    ]);
+    const history = (member === null ? undefined : histories?.get(member)) ?? emptyHistory();
+    const attributesById = new Map<string, OfferAttributes>(attributes.map((a) => [a.offerId, a]));
+    const listedAttributes = listed.map((l) => {
+      const found = attributesById.get(l.dropId);
+      if (!found) throw new Error(`no offer attributes for drop ${l.dropId}`);
+      return found;
     });
-    const history =
-      memberId === null || listed.length === 0
-        ? emptyHistory()
-        : ((await loadMemberHistories(tx, { coopId: creator.coopId, memberIds: [memberId], asOf: now })).get(
-            memberId,
-          ) ?? emptyHistory());
-    return { creator, listed, attributes, history };
-  });
-  const { creator, listed, history } = loaded;
-  const attributesById = new Map<string, OfferAttributes>(loaded.attributes.map((a) => [a.offerId, a]));
+    const features = serverFeatureRows(history, listedAttributes);
+    const offers = listed.map((l, i) => {
+      const card: OfferCard = {
+        offerId: l.dropId,
+        productId: l.productId,
+        dropId: l.dropId,
+        title: l.title,
+        productTitle: l.productTitle,
+        href: `/s/${creator.slug}/drops/${l.dropId}`,
+        priceMinor: l.priceMinor,
+        currency: l.currency,
+        tags: l.tags,
+        isOpen: l.opensAt.getTime() <= now.getTime(),
+        isMemberOnly: l.isMemberOnly,
+        opensAt: l.opensAt.toISOString(),
+        serverFeatures: features[i]!,
+      };
+      return { card, offerId: l.dropId, opensAt: l.opensAt, recentClaims: listedAttributes[i]!.recentClaims };
+    });
+    const nonPersonalised = () => fallbackOrder(offers, now).map((o) => o.card);
 
-  const offers = listed.map((l) => {
-    const attributes = attributesById.get(l.dropId);
-    if (!attributes) throw new Error(`no offer attributes for drop ${l.dropId}`);
-    const card: OfferCard = {
-      offerId: l.dropId,
-      productId: l.productId,
-      dropId: l.dropId,
-      title: l.title,
-      productTitle: l.productTitle,
-      href: `/s/${creator.slug}/drops/${l.dropId}`,
-      priceMinor: l.priceMinor,
-      currency: l.currency,
-      tags: l.tags,
-      isOpen: l.opensAt.getTime() <= now.getTime(),
-      isMemberOnly: l.isMemberOnly,
-      opensAt: l.opensAt.toISOString(),
-      serverFeatures: serverFeatures(history, attributes),
-    };
-    return { card, offerId: l.dropId, opensAt: l.opensAt, recentClaims: attributes.recentClaims };
-  });
-  const nonPersonalised = () => fallbackOrder(offers, now).map((o) => o.card);
-
-  // Visitors are not in the experiment; an empty list shows nothing to measure.
-  if (memberId === null || offers.length === 0) {
-    return {
-      exposureId: null,
-      assignedArm: null,
-      servedArm: null,
-      serverFallback: null,
-      modelVersion: null,
-      modelUrl: null,
-      featureSpec: FEATURE_SPEC_VERSION,
-      offers: nonPersonalised(),
-    };
-  }
-
-  // 2. The arm, and the model's order when the arm personalises.
-  const key = experimentKey(creator.coopId);
-  const assignedArm = assignArm(key, memberId, input.weights ?? DEFAULT_ARM_WEIGHTS);
-  let ordered: OfferCard[];
-  let servedArm: "server" | "holdout" = "holdout";
-  let serverFallback: OfferPayload["serverFallback"] = null;
-  let model: { version: string; url: string } | null = null;
-  if (assignedArm === "holdout") {
-    ordered = nonPersonalised();
-  } else {
-    const found = await models.scorerFor(rt, creator.coopId);
-    if (!found.ok) {
-      serverFallback = found.reason;
-      ordered = nonPersonalised();
-    } else {
-      try {
-        const matrix = featureMatrix(offers.map((o) => ({ server: o.card.serverFeatures, device: DEVICE_DEFAULTS })));
-        const scores = await found.scorer.score(matrix);
-        ordered = rankByScore(
-          offers.map((o) => o.card),
-          scores,
-        );
-        servedArm = "server";
-        model = { version: found.ref.version, url: modelUrl(found.ref) };
-      } catch (error) {
-        console.error(
-          `[kiln] offer ranker: co-op ${creator.coopId} model ${found.ref.version} failed to score: ${(error as Error).message}`,
-        );
-        serverFallback = "model-error";
-        ordered = nonPersonalised();
-      }
+    if (member === null || experiment === null) {
+      return {
+        done: {
+          exposureId: null,
+          assignedArm: null,
+          servedArm: null,
+          serverFallback: null,
+          modelVersion: null,
+          modelUrl: null,
+          featureSpec: FEATURE_SPEC_VERSION,
+          offers: nonPersonalised(),
+        } satisfies OfferPayload,
+      };
     }
+
+    // 2. The arm (the co-op's current experiment version: its key and weights, decision 021), and the
+    // model's order when the arm personalises.
+    const key = experiment.key;
+    const assignedArm = assignArm(key, member, input.weights ?? experiment.weights);
+    const exposure = { coopId: creator.coopId, creatorId: creator.id, memberId: member, key, assignedArm };
+    const cards = offers.map((o) => o.card);
+    const withModel = (found: ScorerResult) => rankWithModel(found, cards, nonPersonalised, creator.coopId);
+    if (assignedArm === "holdout") {
+      const ranking: Ranking = { ordered: nonPersonalised(), servedArm: "holdout", serverFallback: null, model: null };
+      return { done: await expose(tx, exposure, ranking, now) };
+    }
+    const found = models.current(creator.coopId);
+    if (found) return { done: await expose(tx, exposure, await withModel(found), now) };
+    return { pending: { exposure, withModel } };
+  });
+  if (first.done) return first.done;
+
+  // The model was not at hand: the store reads (and maybe loads) it in its own transaction.
+  const { exposure, withModel } = first.pending;
+  const ranking = await withModel(await models.scorerFor(rt, exposure.coopId));
+  return withSystem(rt, "personalization-exposure", (tx) => expose(tx, exposure, ranking, now));
+}
+
+/** The model's order, or the non-personalised one with the reason when there is no usable model. */
+async function rankWithModel(
+  found: ScorerResult,
+  cards: OfferCard[],
+  nonPersonalised: () => OfferCard[],
+  coopId: string,
+): Promise<Ranking> {
+  if (!found.ok) {
+    return { ordered: nonPersonalised(), servedArm: "holdout", serverFallback: found.reason, model: null };
   }
+  try {
+    return {
+      ordered: await rankWithScorer(found.scorer, cards),
+      servedArm: "server",
+      serverFallback: null,
+      model: { version: found.ref.version, url: modelUrl(found.ref) },
+    };
+  } catch (error) {
+    console.error(
+      `[kiln] offer ranker: co-op ${coopId} model ${found.ref.version} failed to score: ${(error as Error).message}`,
+    );
+    return { ordered: nonPersonalised(), servedArm: "holdout", serverFallback: "model-error", model: null };
+  }
+}
 
-  // 3. The exposure: what was shown, in which order, with which features, by which arm.
-  const { exposureId } = await withSystem(rt, "personalization-exposure", (tx) =>
-    recordExposure(tx, {
-      coopId: creator.coopId,
-      creatorId: creator.id,
-      memberUserId: memberId,
-      experimentKey: key,
-      assignedArm,
-      servedArm,
-      fallbackReason: serverFallback,
-      modelVersion: model?.version ?? null,
-      shownAt: now,
-      items: ordered.map((card) => ({
-        dropId: card.dropId,
-        productId: card.productId,
-        serverFeatures: card.serverFeatures,
-      })),
-    }),
-  );
-
-  const deviceMayRerank = assignedArm === "device" && model !== null;
+/** 3. The exposure (what was shown, in which order, with which features, by which arm), and the payload. */
+async function expose(
+  tx: Tx,
+  e: { coopId: string; creatorId: string; memberId: string; key: string; assignedArm: Arm },
+  ranking: Ranking,
+  now: Date,
+): Promise<OfferPayload> {
+  const { ordered, servedArm, serverFallback, model } = ranking;
+  const { exposureId } = await recordExposure(tx, {
+    coopId: e.coopId,
+    creatorId: e.creatorId,
+    memberUserId: e.memberId,
+    experimentKey: e.key,
+    assignedArm: e.assignedArm,
+    servedArm,
+    fallbackReason: serverFallback,
+    modelVersion: model?.version ?? null,
+    shownAt: now,
+    items: ordered.map((card) => ({
+      dropId: card.dropId,
+      productId: card.productId,
+      serverFeatures: card.serverFeatures,
+    })),
+  });
+  const deviceMayRerank = e.assignedArm === "device" && model !== null;
   return {
     exposureId,
-    assignedArm,
+    assignedArm: e.assignedArm,
     servedArm,
     serverFallback,
     modelVersion: model?.version ?? null,
-    modelUrl: deviceMayRerank ? model!.url : null,
+    modelUrl: deviceMayRerank ? model.url : null,
     featureSpec: FEATURE_SPEC_VERSION,
     offers: ordered,
   };

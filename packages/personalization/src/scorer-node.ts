@@ -1,5 +1,13 @@
 import { InferenceSession, Tensor } from "onnxruntime-node";
-import { FEATURE_COUNT, FEATURE_SPEC_VERSION, MODEL_INPUT, MODEL_OUTPUT } from "./features";
+import {
+  DEVICE_DEFAULTS,
+  FEATURE_COUNT,
+  FEATURE_SPEC_VERSION,
+  featureMatrix,
+  MODEL_INPUT,
+  MODEL_OUTPUT,
+  rankByScore,
+} from "./features";
 import { readOnnxMetadata } from "./onnx-export";
 
 /**
@@ -79,4 +87,17 @@ export async function createNodeScorer(bytes: Uint8Array, version: string): Prom
       await session.release();
     },
   };
+}
+
+/**
+ * The server's scoring step for one list: each offer's server features with DEVICE_DEFAULTS as one
+ * [offers × FEATURE_COUNT] matrix, ONE run, and the offers ordered by score (ties by offer id). What
+ * the storefront does per member on the server arm, and what bench/scoring.ts times against a raw run.
+ */
+export async function rankWithScorer<T extends { offerId: string; serverFeatures: readonly number[] }>(
+  scorer: NodeScorer,
+  offers: readonly T[],
+): Promise<T[]> {
+  const matrix = featureMatrix(offers.map((o) => ({ server: o.serverFeatures, device: DEVICE_DEFAULTS })));
+  return rankByScore(offers, await scorer.score(matrix));
 }

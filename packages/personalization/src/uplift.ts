@@ -1,7 +1,8 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import { AppError } from "@kiln/core";
 import { schema, withTenant, type Runtime, type TenantContext } from "@kiln/db";
-import { experimentKey } from "./experiment.js";
+import type { ArmWeights } from "./experiment.js";
+import { experimentVersions } from "./experiment-settings.js";
 import { ARMS, type Arm } from "./types.js";
 
 /**
@@ -11,6 +12,11 @@ import { ARMS, type Arm } from "./types.js";
  * arms stays randomised. A member converted when they claimed or bought (a claim not expired or
  * cancelled) one of the products offered to them within CONVERSION_DAYS of their first exposure.
  * Members whose window is still open are left out (counted as `pending`).
+ *
+ * Per experiment version (decision 021): each version has its own key and weights, so members are
+ * randomised afresh and a report never mixes versions. A member counts in a version only when their
+ * whole window lies inside it: in an ended version, members first shown offers less than
+ * CONVERSION_DAYS before it ended are `cutOff` (their window ran into the next version's treatment).
  */
 
 export const CONVERSION_DAYS = 7;
@@ -57,8 +63,23 @@ export interface ArmResult {
   interval: Interval;
 }
 
+/** One experiment version as the report shows it. */
+export interface ExperimentSummary {
+  version: number;
+  weights: ArmWeights;
+  startedAt: Date | null;
+  endedAt: Date | null;
+  current: boolean;
+  /** False when the holdout weight is 0: no comparison with a non-personalised arm is possible. */
+  measurable: boolean;
+}
+
 export interface UpliftReport {
   experimentKey: string;
+  /** The version this report is about (the current one unless asked for another). */
+  experiment: ExperimentSummary;
+  /** Every version of the co-op's experiment, newest first. */
+  versions: ExperimentSummary[];
   conversionDays: number;
   asOf: Date;
   arms: ArmResult[];
@@ -67,8 +88,10 @@ export interface UpliftReport {
   serverVsHoldout: { difference: number; low: number; high: number } | null;
   /** Exposures by the arm that actually served them (assigned arm → served arm → count). */
   served: Array<{ assignedArm: Arm; servedArm: Arm; exposures: number }>;
-  /** Members first shown offers less than conversionDays ago (not counted yet). */
+  /** Members first shown offers less than conversionDays ago (not counted yet; current version only). */
   pending: number;
+  /** Members of an ended version whose window ran past its end (never counted). */
+  cutOff: number;
   /** The co-op's active model, if any. */
   activeModel: { version: string; activatedAt: Date | null } | null;
 }
@@ -92,14 +115,32 @@ export function summariseArms(members: ReadonlyArray<{ arm: Arm; converted: bool
  * The creator's experiment results as of now (creator team context: RLS shows the creator's own
  * exposures and claims only).
  */
-export async function getOfferUplift(rt: Runtime, ctx: TenantContext): Promise<UpliftReport> {
+export async function getOfferUplift(
+  rt: Runtime,
+  ctx: TenantContext,
+  options: { version?: number } = {},
+): Promise<UpliftReport> {
   if (!ctx.coopId || !ctx.creatorId) throw new AppError("NOT_FOUND", "Not found");
   const coopId = ctx.coopId;
   const creatorId = ctx.creatorId;
-  const key = experimentKey(coopId);
   const asOf = rt.clock.now();
-  const windowClosedBefore = new Date(asOf.getTime() - CONVERSION_DAYS * DAY);
   return withTenant(rt, ctx, async (tx) => {
+    const all = await experimentVersions(tx, coopId);
+    const chosen =
+      options.version === undefined ? all.find((v) => v.current) : all.find((v) => v.version === options.version);
+    if (!chosen) throw new AppError("NOT_FOUND", `No experiment version ${options.version}`);
+    const key = chosen.key;
+    // A member's window must close by now, and (in an ended version) by the version's end.
+    const windowEnd = chosen.endedAt && chosen.endedAt.getTime() < asOf.getTime() ? chosen.endedAt : asOf;
+    const windowClosedBefore = new Date(windowEnd.getTime() - CONVERSION_DAYS * DAY);
+    const summary = (v: (typeof all)[number]): ExperimentSummary => ({
+      version: v.version,
+      weights: v.weights,
+      startedAt: v.startedAt,
+      endedAt: v.endedAt,
+      current: v.current,
+      measurable: v.weights.holdout > 0,
+    });
     // One row per member: the arm of their first exposure, when it was, and whether they converted.
     const rows = await tx.execute<{ arm: Arm; first_shown_at: string | Date; converted: boolean }>(sql`
       with firsts as (
@@ -155,13 +196,16 @@ export async function getOfferUplift(rt: Runtime, ctx: TenantContext): Promise<U
 
     return {
       experimentKey: key,
+      experiment: summary(chosen),
+      versions: all.map(summary),
       conversionDays: CONVERSION_DAYS,
       asOf,
       arms,
       deviceVsHoldout: differenceInterval(byArm.get("device")!, byArm.get("holdout")!),
       serverVsHoldout: differenceInterval(byArm.get("server")!, byArm.get("holdout")!),
       served: served.map((s) => ({ ...s, exposures: Number(s.exposures) })),
-      pending: rows.length - complete.length,
+      pending: chosen.current ? rows.length - complete.length : 0,
+      cutOff: chosen.current ? 0 : rows.length - complete.length,
       activeModel: active ?? null,
     };
   });
