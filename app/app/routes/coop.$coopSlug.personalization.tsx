@@ -162,34 +162,23 @@ function ExperimentSection({
       )}
       <Form method="post" data-testid="experiment-form">
         <input type="hidden" name="intent" value="weights" />
-        <Input
-          label={t("experiment.device")}
-          name="device"
-          type="number"
-          min={0}
-          step={1}
-          defaultValue={value("device")}
-          required
-        />
-        <Input
-          label={t("experiment.server")}
-          name="server"
-          type="number"
-          min={0}
-          step={1}
-          defaultValue={value("server")}
-          required
-        />
-        <Input
-          label={t("experiment.holdout")}
-          name="holdout"
-          type="number"
-          min={0}
-          step={1}
-          defaultValue={value("holdout")}
-          hint={`${t("experiment.sumHint")} ${t("experiment.holdoutHint", { min: minHoldout })}`}
-          required
-        />
+        {(["device", "server", "holdout"] as const).map((arm) => (
+          <Input
+            key={arm}
+            label={t(`experiment.${arm}`)}
+            name={arm}
+            type="number"
+            min={0}
+            step={1}
+            defaultValue={value(arm)}
+            hint={
+              arm === "holdout"
+                ? `${t("experiment.sumHint")} ${t("experiment.holdoutHint", { min: minHoldout })}`
+                : undefined
+            }
+            required
+          />
+        ))}
         <label className="checkbox">
           <input type="checkbox" name="noHoldout" /> {t("experiment.noHoldout")}
         </label>

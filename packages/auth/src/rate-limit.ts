@@ -19,6 +19,8 @@ export interface RateLimitHit {
   count: number;
   limited: boolean;
   retryAfterSeconds: number;
+  /** The window the hit was counted in (for refundRateLimit). */
+  windowStart: Date;
 }
 
 function windowOf(now: Date, windowMs: number) {
@@ -45,7 +47,24 @@ export async function hitRateLimit(tx: Tx, now: Date, rule: RateLimitRule): Prom
     })
     .returning({ count: schema.rateLimits.count });
   const count = row?.count ?? 1;
-  return { count, limited: count > rule.limit, retryAfterSeconds: window.retryAfterSeconds };
+  return {
+    count,
+    limited: count > rule.limit,
+    retryAfterSeconds: window.retryAfterSeconds,
+    windowStart: window.start,
+  };
+}
+
+/**
+ * Gives one hit back to the window it was counted in (e.g. an address's sign-in attempt that turned
+ * out to be the right password: many people sign in from one shared address). Only allowed hits are
+ * refunded, so the refused ones still count: the failures an address can make per window stay capped.
+ */
+export async function refundRateLimit(tx: Tx, key: string, windowStart: Date): Promise<void> {
+  await tx
+    .update(schema.rateLimits)
+    .set({ count: sql`greatest(${schema.rateLimits.count} - 1, 0)` })
+    .where(and(eq(schema.rateLimits.key, key), eq(schema.rateLimits.windowStart, windowStart)));
 }
 
 /** Forgets a key's counts (e.g. an account's failures after a successful sign-in). */

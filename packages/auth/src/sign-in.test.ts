@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import { eq, inArray } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { schema, withSystem } from "@kiln/db";
 import { getTestRuntime } from "../../../tests/setup/runtime";
@@ -91,20 +91,43 @@ describe("sign-in rate limits", () => {
     await expectAppError(attempt(user.email, "wrong password", randomIp(), local), "RATE_LIMITED");
   });
 
-  it("limits one address to 20 attempts in 15 minutes, whichever accounts it tries", async () => {
+  it("limits one address to 20 failed attempts in 15 minutes, whichever accounts it tries", async () => {
     const { clock } = await getTestRuntime("2026-03-02T11:14:30.000Z");
     const local = { ...rt, clock };
     const ip = randomIp();
     const user = await createUser(local);
     for (let i = 0; i < 19; i++)
       await expectAppError(attempt(uniqueEmail("spray"), "whatever password", ip, local), "UNAUTHENTICATED");
-    await attempt(user.email, DEFAULT_TEST_PASSWORD, ip, local); // the 20th: still allowed
+    // A right password in between gives its attempt back: it is not a guess.
+    await attempt(user.email, DEFAULT_TEST_PASSWORD, ip, local);
+    await expectAppError(attempt(uniqueEmail("spray"), "whatever password", ip, local), "UNAUTHENTICATED"); // 20th
     const limited = await expectAppError(attempt(user.email, DEFAULT_TEST_PASSWORD, ip, local), "RATE_LIMITED");
     expect(limited.retryAfterSeconds).toBe(30);
+    // A refused attempt is not given back, even with the right password.
+    expect(
+      await countRows(
+        rt,
+        schema.rateLimits,
+        and(eq(schema.rateLimits.key, `sign-in:ip:${ip}`), eq(schema.rateLimits.count, 21)),
+      ),
+    ).toBe(1);
     // Another address is not affected; the next window starts afresh.
     await attempt(user.email, DEFAULT_TEST_PASSWORD, randomIp(), local);
     clock.advance(30_000);
     await attempt(user.email, DEFAULT_TEST_PASSWORD, ip, local);
+  });
+
+  it("lets many people sign in from one shared address (a right password does not use up the address's allowance)", async () => {
+    const { clock } = await getTestRuntime("2026-03-02T13:00:00.000Z");
+    const local = { ...rt, clock };
+    const ip = randomIp();
+    const users = [];
+    for (let i = 0; i < 25; i++) users.push(await createUser(local));
+    for (const u of users) expect((await attempt(u.email, DEFAULT_TEST_PASSWORD, ip, local)).user.id).toBe(u.id);
+    // The address still has its whole allowance of failures.
+    for (let i = 0; i < 20; i++)
+      await expectAppError(attempt(uniqueEmail("nat"), "whatever password", ip, local), "UNAUTHENTICATED");
+    await expectAppError(attempt(users[0]!.email, DEFAULT_TEST_PASSWORD, ip, local), "RATE_LIMITED");
   });
 
   it("keeps parallel guesses within the account limit", async () => {

@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import { AppError } from "@kiln/core";
-import { schema, withSystem, type Runtime } from "@kiln/db";
+import { schema, withSystem, type Runtime, type Tx } from "@kiln/db";
 import { hashPassword, verifyPassword } from "./password";
-import { hitRateLimit, rateLimitedError, resetRateLimit } from "./rate-limit";
+import { hitRateLimit, rateLimitedError, refundRateLimit, resetRateLimit } from "./rate-limit";
 import { SignInSchema } from "./schemas";
 import { insertSession } from "./sessions";
 import { MINUTE_MS } from "./tokens";
@@ -47,15 +47,22 @@ export async function signIn(rt: Runtime, input: SignInInput): Promise<SignInRes
 
   const user = await withSystem(rt, "sign-in", async (tx) => {
     const now = rt.clock.now();
+    let ipWindow: Date | null = null;
     if (ip) {
       const hit = await hitRateLimit(tx, now, { key: signInIpKey(ip), ...SIGN_IN_IP_LIMIT });
       if (hit.limited) return { ok: false, retryAfterSeconds: hit.retryAfterSeconds } as const;
+      ipWindow = hit.windowStart;
     }
     const hit = await hitRateLimit(tx, now, { key: accountKey, ...SIGN_IN_ACCOUNT_LIMIT });
     if (hit.limited) return { ok: false, retryAfterSeconds: hit.retryAfterSeconds } as const;
     const [row] = await tx.select().from(schema.users).where(eq(schema.users.email, email));
-    return { ok: true, row } as const;
+    return { ok: true, row, ipWindow } as const;
   });
+  /** The right password: the account's failures are forgotten and the address gets its attempt back. */
+  const forgetAttempts = async (tx: Tx) => {
+    await resetRateLimit(tx, accountKey);
+    if (ip && user.ok && user.ipWindow) await refundRateLimit(tx, signInIpKey(ip), user.ipWindow);
+  };
   // Thrown after the transaction committed, so the counted attempt stays counted.
   if (!user.ok) throw rateLimitedError(user.retryAfterSeconds);
 
@@ -67,7 +74,7 @@ export async function signIn(rt: Runtime, input: SignInInput): Promise<SignInRes
   if (!row || !matches) throw wrongCredentials();
 
   if (!row.emailVerifiedAt) {
-    await withSystem(rt, "sign-in", (tx) => resetRateLimit(tx, accountKey));
+    await withSystem(rt, "sign-in", forgetAttempts);
     throw new AppError(
       "FORBIDDEN",
       "Please confirm your email address first: open the link we sent you, or ask for a new one.",
@@ -78,7 +85,7 @@ export async function signIn(rt: Runtime, input: SignInInput): Promise<SignInRes
   }
 
   const { token, session } = await withSystem(rt, "sign-in", async (tx) => {
-    await resetRateLimit(tx, accountKey);
+    await forgetAttempts(tx);
     return insertSession(tx, rt, row.id, { ip, userAgent: input.userAgent });
   });
   return {
