@@ -7,7 +7,14 @@ export * from "./schemas";
 export type { SessionUser } from "./users";
 export * from "./sessions";
 export { signUp, verifyEmail, resendVerification, VERIFY_EMAIL_TOKEN_LIFETIME_MS, type LinkOptions } from "./sign-up";
-export { signIn, SIGN_IN_ACCOUNT_LIMIT, SIGN_IN_IP_LIMIT, type SignInInput, type SignInResult } from "./sign-in";
+export {
+  signIn,
+  SIGN_IN_ACCOUNT_LIMIT,
+  SIGN_IN_IP_ALL_LIMIT,
+  SIGN_IN_IP_LIMIT,
+  type SignInInput,
+  type SignInResult,
+} from "./sign-in";
 export {
   changePassword,
   requestPasswordReset,

@@ -5,7 +5,7 @@ import { schema, withSystem } from "@kiln/db";
 import { getTestRuntime } from "../../../tests/setup/runtime";
 import { createUser, DEFAULT_TEST_PASSWORD } from "../../seed/src/factories";
 import { validateSessionToken } from "./sessions";
-import { signIn, signInAccountKey } from "./sign-in";
+import { SIGN_IN_IP_ALL_LIMIT, signIn, signInAccountKey, signInIpAllKey } from "./sign-in";
 import { countRows, expectAppError, uniqueEmail } from "./test-helpers";
 import { hashToken, MINUTE_MS } from "./tokens";
 
@@ -128,6 +128,25 @@ describe("sign-in rate limits", () => {
     for (let i = 0; i < 20; i++)
       await expectAppError(attempt(uniqueEmail("nat"), "whatever password", ip, local), "UNAUTHENTICATED");
     await expectAppError(attempt(users[0]!.email, DEFAULT_TEST_PASSWORD, ip, local), "RATE_LIMITED");
+  });
+
+  it("still caps every attempt from one address, right or wrong, since each costs a password hash", async () => {
+    const { clock } = await getTestRuntime("2026-03-02T14:00:00.000Z");
+    const local = { ...rt, clock };
+    const ip = randomIp();
+    const user = await createUser(local);
+    // The counter as SIGN_IN_IP_ALL_LIMIT.limit right sign-ins would leave it (each one hashes).
+    await withSystem(local, "test-rate-limit", (tx) =>
+      tx.insert(schema.rateLimits).values({
+        key: signInIpAllKey(ip),
+        windowStart: new Date("2026-03-02T14:00:00.000Z"),
+        count: SIGN_IN_IP_ALL_LIMIT.limit - 1,
+      }),
+    );
+    await attempt(user.email, DEFAULT_TEST_PASSWORD, ip, local); // the last one allowed
+    const limited = await expectAppError(attempt(user.email, DEFAULT_TEST_PASSWORD, ip, local), "RATE_LIMITED");
+    expect(limited.retryAfterSeconds).toBe(15 * 60);
+    await attempt(user.email, DEFAULT_TEST_PASSWORD, randomIp(), local); // another address is not affected
   });
 
   it("keeps parallel guesses within the account limit", async () => {

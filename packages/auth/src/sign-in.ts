@@ -11,11 +11,18 @@ import { parseInput } from "./validate";
 
 /** Per account: 5 failed attempts per 15 minutes (a success clears the count). */
 export const SIGN_IN_ACCOUNT_LIMIT = { limit: 5, windowMs: 15 * MINUTE_MS };
-/** Per client address: 20 attempts per 15 minutes, whatever the outcome. */
+/** Per client address: 20 failed attempts per 15 minutes (a right password gives its attempt back). */
 export const SIGN_IN_IP_LIMIT = { limit: 20, windowMs: 15 * MINUTE_MS };
+/**
+ * Per client address, every attempt, right or wrong: 300 per 15 minutes. Many people may share one
+ * address, but each attempt costs an argon2id hash, so one valid account cannot make the server hash
+ * without end (docs/decisions/002).
+ */
+export const SIGN_IN_IP_ALL_LIMIT = { limit: 300, windowMs: 15 * MINUTE_MS };
 
 export const signInAccountKey = (email: string) => `sign-in:account:${email}`;
 export const signInIpKey = (ip: string) => `sign-in:ip:${ip}`;
+export const signInIpAllKey = (ip: string) => `sign-in:ip-all:${ip}`;
 
 export interface SignInInput {
   email: unknown;
@@ -49,6 +56,8 @@ export async function signIn(rt: Runtime, input: SignInInput): Promise<SignInRes
     const now = rt.clock.now();
     let ipWindow: Date | null = null;
     if (ip) {
+      const all = await hitRateLimit(tx, now, { key: signInIpAllKey(ip), ...SIGN_IN_IP_ALL_LIMIT });
+      if (all.limited) return { ok: false, retryAfterSeconds: all.retryAfterSeconds } as const;
       const hit = await hitRateLimit(tx, now, { key: signInIpKey(ip), ...SIGN_IN_IP_LIMIT });
       if (hit.limited) return { ok: false, retryAfterSeconds: hit.retryAfterSeconds } as const;
       ipWindow = hit.windowStart;
