@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signIn, updateProfile } from "@kiln/auth";
 import { withSystem } from "@kiln/db";
 import { createUser, DEFAULT_TEST_PASSWORD } from "@kiln/seed";
-import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
+import { testIp, testRequest, testServices, callRoute, type RouteModule } from "../../app/app/testing/context";
 import * as subscriptionsPage from "../../app/app/routes/account.subscriptions";
 import * as cardRoute from "../../app/app/routes/account.subscriptions.$subscriptionId.card";
 import * as changePage from "../../app/app/routes/account.subscriptions.$subscriptionId.change";
@@ -29,11 +29,8 @@ afterAll(async () => {
 const sessionFor = async (email: string) =>
   (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "test" })).token;
 
-type Route = { loader?: (a: never) => unknown; action?: (a: never) => unknown };
-async function call(route: Route, kind: "loader" | "action", request: Request, params: Record<string, string> = {}) {
-  const args = await argsFor(services, request, params);
-  return settle(() => (route[kind] as (a: typeof args) => unknown)(args));
-}
+const call = (route: RouteModule, kind: "loader" | "action", request: Request, params: Record<string, string> = {}) =>
+  callRoute(services, route, kind, request, params);
 
 const tierOf = (id: string) =>
   withSystem(rt, "t", async (tx) => {

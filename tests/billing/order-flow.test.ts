@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signIn, updateProfile } from "@kiln/auth";
 import { assignRole, createCoopWithPeople, createUser, DEFAULT_TEST_PASSWORD } from "@kiln/seed";
-import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
+import { testIp, testRequest, testServices, callRoute, type RouteModule } from "../../app/app/testing/context";
 import * as subscriptionsPage from "../../app/app/routes/account.subscriptions";
 import * as orderPage from "../../app/app/routes/s.$creatorSlug.tiers.$tierId.order";
 import * as tierPage from "../../app/app/routes/s.$creatorSlug.tiers.$tierId";
@@ -27,11 +27,8 @@ afterAll(async () => {
 const sessionFor = async (email: string) =>
   (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "test" })).token;
 
-type Route = { loader?: (a: never) => unknown; action?: (a: never) => unknown };
-async function call(route: Route, kind: "loader" | "action", request: Request, params: Record<string, string>) {
-  const args = await argsFor(services, request, params);
-  return settle(() => (route[kind] as (a: typeof args) => unknown)(args));
-}
+const call = (route: RouteModule, kind: "loader" | "action", request: Request, params: Record<string, string> = {}) =>
+  callRoute(services, route, kind, request, params);
 
 describe("member order flow: tier page → setup Checkout → order page → subscriptions", () => {
   it("shows the terms first, sends the member through Checkout and Kiln's order page, and entitles at once", async () => {

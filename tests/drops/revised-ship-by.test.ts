@@ -2,7 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signIn } from "@kiln/auth";
 import { DEFAULT_TEST_PASSWORD } from "@kiln/seed";
-import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
+import { testIp, testRequest, testServices, callRoute, type RouteModule } from "../../app/app/testing/context";
 import * as cancelPage from "../../app/app/routes/account.orders.$orderId.cancel";
 import * as ordersPage from "../../app/app/routes/account.orders";
 import * as studioOrders from "../../app/app/routes/studio.$creatorSlug.orders";
@@ -45,11 +45,8 @@ beforeAll(async () => {
   services = { ...testServices(rt), billing: { stripe: world.stripe, onWebhookStored: () => {} } };
 });
 
-type Route = { loader?: (a: never) => unknown; action?: (a: never) => unknown };
-async function call(route: Route, kind: "loader" | "action", request: Request, params: Record<string, string> = {}) {
-  const args = await argsFor(services, request, params);
-  return settle(() => (route[kind] as (a: typeof args) => unknown)(args));
-}
+const call = (route: RouteModule, kind: "loader" | "action", request: Request, params: Record<string, string> = {}) =>
+  callRoute(services, route, kind, request, params);
 const tokenFor = async (email: string) =>
   (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "test" })).token;
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signIn, updateProfile } from "@kiln/auth";
 import { createUser, DEFAULT_TEST_PASSWORD } from "@kiln/seed";
-import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
+import { testIp, testRequest, testServices, callRoute, type RouteModule } from "../../app/app/testing/context";
 import * as ordersPage from "../../app/app/routes/account.orders";
 import * as dropPage from "../../app/app/routes/s.$creatorSlug.drops.$dropId";
 import * as claimPage from "../../app/app/routes/s.$creatorSlug.drops.claims.$claimId";
@@ -25,11 +25,8 @@ afterAll(async () => {
   await world?.billing.stop();
 });
 
-type Route = { loader?: (a: never) => unknown; action?: (a: never) => unknown };
-async function call(route: Route, kind: "loader" | "action", request: Request, params: Record<string, string>) {
-  const args = await argsFor(services, request, params);
-  return settle(() => (route[kind] as (a: typeof args) => unknown)(args));
-}
+const call = (route: RouteModule, kind: "loader" | "action", request: Request, params: Record<string, string> = {}) =>
+  callRoute(services, route, kind, request, params);
 
 describe("drop screens", () => {
   it("claims, saves a card, refuses a bad address, orders; the factory and the creator mark it, the member tracks it", async () => {

@@ -5,7 +5,7 @@ import { withSystem } from "@kiln/db";
 import { claimDrop, listStorefrontDrops } from "@kiln/drops";
 import { createDropShop, createMember, createTier } from "../../packages/drops/src/testing";
 import { DEFAULT_TEST_PASSWORD } from "@kiln/seed";
-import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
+import { testIp, testRequest, testServices, callRoute, type RouteModule } from "../../app/app/testing/context";
 import * as calendar from "../../app/app/routes/studio.$creatorSlug.drops";
 import * as dropPage from "../../app/app/routes/studio.$creatorSlug.drops.$dropId";
 import { getTestRuntime } from "../setup/runtime";
@@ -19,11 +19,8 @@ const rt = await getTestRuntime("2026-12-01T10:00:00Z");
 const PERIOD = "2026-W50";
 let services: ReturnType<typeof testServices>;
 
-type Route = { loader?: (a: never) => unknown; action?: (a: never) => unknown };
-async function call(route: Route, kind: "loader" | "action", request: Request, params: Record<string, string>) {
-  const args = await argsFor(services, request, params);
-  return settle(() => (route[kind] as (a: typeof args) => unknown)(args));
-}
+const call = (route: RouteModule, kind: "loader" | "action", request: Request, params: Record<string, string> = {}) =>
+  callRoute(services, route, kind, request, params);
 
 const tokenFor = async (email: string) =>
   (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "test" })).token;

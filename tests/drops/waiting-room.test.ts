@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { signIn } from "@kiln/auth";
 import { createUser, DEFAULT_TEST_PASSWORD } from "@kiln/seed";
 import { createDrop, createProduct, setDropHot, setDropPublished } from "@kiln/drops";
-import { argsFor, settle, testRequest, testServices } from "../../app/app/testing/context";
+import { testRequest, testServices, callRoute, type RouteModule } from "../../app/app/testing/context";
 import * as claimsRoute from "../../app/app/routes/api.v1.drops.$id.claims";
 import * as queueRoute from "../../app/app/routes/api.v1.drops.$id.queue";
 import * as waitingRoom from "../../app/app/routes/s.$creatorSlug.drops.$dropId.queue";
@@ -14,11 +14,8 @@ const rt = await getTestRuntime("2026-03-02T09:00:00.000Z");
 const services = testServices(rt);
 const MINUTE = 60_000;
 
-type Route = { loader?: (a: never) => unknown; action?: (a: never) => unknown };
-async function call(route: Route, kind: "loader" | "action", request: Request, params: Record<string, string>) {
-  const args = await argsFor(services, request, params);
-  return settle(() => (route[kind] as (a: typeof args) => unknown)(args));
-}
+const call = (route: RouteModule, kind: "loader" | "action", request: Request, params: Record<string, string> = {}) =>
+  callRoute(services, route, kind, request, params);
 
 async function member() {
   const user = await createUser(rt);

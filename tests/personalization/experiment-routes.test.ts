@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { signIn } from "@kiln/auth";
 import { listExperiments, type UpliftReport } from "@kiln/personalization";
 import { createUser, DEFAULT_TEST_PASSWORD } from "@kiln/seed";
-import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
+import { testIp, testRequest, testServices, callRoute, type RouteModule } from "../../app/app/testing/context";
 import * as coopPage from "../../app/app/routes/coop.$coopSlug.personalization";
 import * as studioPage from "../../app/app/routes/studio.$creatorSlug.personalization";
 import { getTestRuntime } from "../setup/runtime";
@@ -12,11 +12,8 @@ import { createOffersShop } from "./offers-world";
 const rt = await getTestRuntime("2026-12-08T10:00:00Z");
 const services = testServices(rt);
 
-type Route = { loader?: (a: never) => unknown; action?: (a: never) => unknown };
-async function call(route: Route, kind: "loader" | "action", request: Request, params: Record<string, string>) {
-  const args = await argsFor(services, request, params);
-  return settle(() => (route[kind] as (a: typeof args) => unknown)(args));
-}
+const call = (route: RouteModule, kind: "loader" | "action", request: Request, params: Record<string, string> = {}) =>
+  callRoute(services, route, kind, request, params);
 const tokenFor = async (email: string) =>
   (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "test" })).token;
 

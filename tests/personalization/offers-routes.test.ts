@@ -8,7 +8,7 @@ import {
   type UpliftReport,
 } from "@kiln/personalization";
 import { createUser, DEFAULT_TEST_PASSWORD } from "@kiln/seed";
-import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
+import { argsFor, testIp, testRequest, testServices, callRoute, type RouteModule } from "../../app/app/testing/context";
 import * as modelFile from "../../app/app/routes/models.offer-ranker.$file";
 import * as beacon from "../../app/app/routes/api.v1.personalization.exposures.$id";
 import * as openapi from "../../app/app/routes/api.v1.openapi";
@@ -23,11 +23,8 @@ const services = testServices(rt);
 let shop: Awaited<ReturnType<typeof createOffersShop>>;
 let model: Awaited<ReturnType<typeof activateSeededModel>>;
 
-type Route = { loader?: (a: never) => unknown; action?: (a: never) => unknown };
-async function call(route: Route, kind: "loader" | "action", request: Request, params: Record<string, string>) {
-  const args = await argsFor(services, request, params);
-  return settle(() => (route[kind] as (a: typeof args) => unknown)(args));
-}
+const call = (route: RouteModule, kind: "loader" | "action", request: Request, params: Record<string, string> = {}) =>
+  callRoute(services, route, kind, request, params);
 async function tokenFor(email: string) {
   return (await signIn(rt, { email, password: DEFAULT_TEST_PASSWORD, ip: testIp(), userAgent: "test" })).token;
 }

@@ -77,6 +77,23 @@ export async function argsFor(
   return { request, params, context };
 }
 
+/** A route module's loader and action, as the tests call them. */
+export type RouteModule = { loader?: (a: never) => unknown; action?: (a: never) => unknown };
+
+/** Calls a route's loader or action with the context the server would build, settled as status + body. */
+export async function callRoute(
+  services: AppServices,
+  route: RouteModule,
+  kind: "loader" | "action",
+  request: Request,
+  params: Record<string, string> = {},
+) {
+  const handler = route[kind] as ((args: ActionFunctionArgs) => unknown) | undefined;
+  if (!handler) throw new Error(`the route module has no ${kind}`);
+  const args = await argsFor(services, request, params);
+  return settle(() => handler(args));
+}
+
 /** What a loader/action returned or threw, as status + body, whether it was data(), a Response or plain data. */
 export async function settle(run: () => unknown): Promise<{ status: number; headers: Headers; body: unknown }> {
   let value: unknown;
