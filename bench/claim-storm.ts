@@ -9,7 +9,8 @@
  * (bench/app-server.ts), pointed at a fresh temporary database on the PostgreSQL server (DATABASE_URL,
  * default the local one; created, migrated and dropped). The clients run in the bench process.
  * - `POST /api/v1/drops/{id}/claims` is the real route: bearer API token (each member has their own),
- *   Idempotency-Key, the per-member and per-IP claim limits, then `claimDrop`.
+ *   Idempotency-Key, the per-member and per-IP claim limits, then one statement that checks the token
+ *   and claims (`claimDropWithApiToken`, docs/decisions/025).
  * - `POST /api/v1/ping` is the app's no-op JSON endpoint (same stack, no auth, no database), sent the
  *   same headers and body.
  * The server runs with TRUST_PROXY and every member sends their own X-Forwarded-For address, as
@@ -186,8 +187,8 @@ export default defineBench({
   description:
     `${CLIENTS} concurrent HTTP clients claim a member-only drop through the production build (pnpm build, then ` +
     "app/server/main.ts as pnpm start runs it, on a temporary PostgreSQL server database): POST " +
-    "/api/v1/drops/{id}/claims with each member's API token and an Idempotency-Key (token check, claim limits, " +
-    "gate, per-member counter, conditional stock update, claim) for M entitled members, against the app's no-op " +
+    "/api/v1/drops/{id}/claims with each member's API token and an Idempotency-Key (claim limits, then one " +
+    "prepared statement: token check, gate, per-member counter, conditional stock update, claim) for M entitled members, against the app's no-op " +
     `JSON endpoint POST /api/v1/ping, and ${BUCKETS} stock buckets against one stock row, interleaved round by ` +
     `round. Goals: claims/s ≥ ${GOALS.throughput}× no-op, claim p99 ≤ ${GOALS.p99}× no-op p99, bucketed ≥ ` +
     `${GOALS.buckets}× single-row; 0 oversell (asserted).`,

@@ -1,8 +1,8 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { validateApiToken } from "@kiln/auth";
+import { apiTokenHash, validateApiTokenHash } from "@kiln/auth";
 import { API_SCOPES, type ApiScope } from "@kiln/auth/schemas";
 import { AppError } from "@kiln/core";
-import type { z } from "zod";
+import { z } from "zod";
 import type { KilnLoadContext } from "./context.server";
 import { appErrorResponse, isAppErrorLike } from "./errors.server";
 
@@ -20,19 +20,36 @@ export interface ApiCaller {
   via: "token" | "session";
 }
 
+/** The message of a refused bearer token. */
+export const UNKNOWN_TOKEN = "The bearer token is unknown, revoked or expired";
+const NO_CREDENTIALS = "Send an API token as 'Authorization: Bearer <token>'";
+
 const ALL_SCOPES: readonly ApiScope[] = API_SCOPES;
 
 /** A bearer token wins over the cookie; a signed-in browser session may use every scope. */
 export async function authenticate(request: Request, context: ApiContext): Promise<ApiCaller> {
-  const header = request.headers.get("Authorization");
-  if (header) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const found = match?.[1] ? await validateApiToken(context.rt, match[1]) : null;
-    if (!found) throw new AppError("UNAUTHENTICATED", "The bearer token is unknown, revoked or expired");
+  const tokenHash = bearerTokenHash(request);
+  if (tokenHash !== null) {
+    const found = await validateApiTokenHash(context.rt, tokenHash);
+    if (!found) throw new AppError("UNAUTHENTICATED", UNKNOWN_TOKEN);
     return { user: found.user, scopes: found.scopes, via: "token" };
   }
   if (context.auth) return { user: context.auth.user, scopes: ALL_SCOPES, via: "session" };
-  throw new AppError("UNAUTHENTICATED", "Send an API token as 'Authorization: Bearer <token>'");
+  throw new AppError("UNAUTHENTICATED", NO_CREDENTIALS);
+}
+
+/**
+ * The SHA-256 of the request's bearer token, or null without an Authorization header; UNAUTHENTICATED
+ * when the header cannot hold a Kiln token. Not a check: that is validateApiTokenHash's or, for a
+ * claim, the claim statement's (docs/decisions/025).
+ */
+export function bearerTokenHash(request: Request): string | null {
+  const header = request.headers.get("Authorization");
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  const tokenHash = match?.[1] ? apiTokenHash(match[1]) : null;
+  if (tokenHash === null) throw new AppError("UNAUTHENTICATED", UNKNOWN_TOKEN);
+  return tokenHash;
 }
 
 export function requireScope(caller: ApiCaller, scope: ApiScope): void {
@@ -45,6 +62,9 @@ export async function requireApiCaller(request: Request, context: ApiContext, sc
   requireScope(caller, scope);
   return caller;
 }
+
+/** A path parameter that must be a UUID (one schema for every request: building a zod schema costs more than parsing). */
+export const UuidParam = z.uuid();
 
 /** Reads a JSON body and validates it; BAD_INPUT lists each issue (path and message) in `details`. */
 export async function parseJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S>> {

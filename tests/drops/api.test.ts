@@ -1,8 +1,15 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { createApiToken, signIn, type ApiScope } from "@kiln/auth";
+import { apiTokenHash, createApiToken, listApiTokens, revokeApiToken, signIn, type ApiScope } from "@kiln/auth";
 import { withSystem } from "@kiln/db";
-import { createDrop, createProduct, getRemaining, setDropPublished } from "@kiln/drops";
+import {
+  claimDropWithApiToken,
+  createDrop,
+  createProduct,
+  getRemaining,
+  setDropPublished,
+  startBucket,
+} from "@kiln/drops";
 import { createUser, DEFAULT_TEST_PASSWORD } from "@kiln/seed";
 import { ClaimEnvelope, DropEnvelope, EditionEnvelope, EditionListEnvelope } from "../../app/app/api/drops-schemas";
 import { argsFor, settle, testIp, testRequest, testServices } from "../../app/app/testing/context";
@@ -44,7 +51,13 @@ const bearer = async (userId: string, scopes: ApiScope[] = ["drops:read", "drops
 
 /** A published drop of a fresh shop; `tiered`: for members of a live tier only. */
 async function apiDrop(
-  options: { quantity?: number; perMemberLimit?: number; opensIn?: number; tiered?: boolean } = {},
+  options: {
+    quantity?: number;
+    perMemberLimit?: number;
+    opensIn?: number;
+    tiered?: boolean;
+    bucketCount?: number;
+  } = {},
 ) {
   const shop = await createDropShop(rt, { period: PERIOD, allocationUnits: 500 });
   const tier = options.tiered ? await createTier(rt, shop, "Supporter") : null;
@@ -63,6 +76,7 @@ async function apiDrop(
     period: PERIOD,
     opensAt: new Date(rt.clock.now().getTime() + (options.opensIn ?? -MINUTE)),
     perMemberLimit: options.perMemberLimit ?? 2,
+    bucketCount: options.bucketCount ?? 1,
     tierIds: tier ? [tier.id] : [],
   });
   await setDropPublished(rt, shop.creatorCtx, drop.id, true);
@@ -185,6 +199,60 @@ describe("drops API", () => {
     const readOnly = await post(gated.drop.id, await bearer(b.id, ["drops:read"]), {}, "key-read-only");
     expect([readOnly.status, readOnly.body]).toMatchObject([403, { error: { code: "FORBIDDEN" } }]);
     expect(await claimCount(later.drop.id)).toBe(0);
+  });
+
+  it("the claim's own statement checks the bearer token: revoked after a claim is 401 at once, a read-only token claims nothing, last_used_at once a minute, refused claims too", async () => {
+    const { drop } = await apiDrop({ quantity: 20, perMemberLimit: 20 });
+    const [a, b] = [await createUser(rt), await createUser(rt)];
+    const created = await createApiToken(rt, a.id, { name: "claims", scopes: ["drops:read", "drops:write"] });
+    const auth = { Authorization: `Bearer ${created.token}` };
+    const lastUsed = async (userId: string, tokenId: string) =>
+      (await listApiTokens(rt, userId)).find((t) => t.id === tokenId)!.lastUsedAt;
+
+    // The claim statement touches the token when its last use is a minute old or more.
+    const start = rt.clock.now();
+    expect((await post(drop.id, auth, {}, "key-token-1")).status).toBe(201);
+    expect(await lastUsed(a.id, created.record.id)).toEqual(start);
+    rt.clock.advance(30_000);
+    expect((await post(drop.id, auth, {}, "key-token-2")).status).toBe(201);
+    expect(await lastUsed(a.id, created.record.id)).toEqual(start);
+    rt.clock.advance(31_000);
+    expect((await post(drop.id, auth, {}, "key-token-3")).status).toBe(201);
+    expect(await lastUsed(a.id, created.record.id)).toEqual(rt.clock.now());
+
+    // Revoked seconds after a claim: refused by the statement, nothing written.
+    await revokeApiToken(rt, a.id, created.record.id);
+    for (const key of ["key-token-4", "key-token-5"]) {
+      const refused = await post(drop.id, auth, {}, key);
+      expect([refused.status, refused.body]).toMatchObject([
+        401,
+        { error: { code: "UNAUTHENTICATED", message: "The bearer token is unknown, revoked or expired" } },
+      ]);
+    }
+    // A read-only token: 403, nothing written, and its use still counts.
+    const readOnly = await createApiToken(rt, b.id, { name: "read", scopes: ["drops:read"] });
+    const forbidden = await post(drop.id, { Authorization: `Bearer ${readOnly.token}` }, {}, "key-token-6");
+    expect([forbidden.status, forbidden.body]).toMatchObject([403, { error: { code: "FORBIDDEN" } }]);
+    expect(await lastUsed(b.id, readOnly.record.id)).toEqual(rt.clock.now());
+    expect(await claimCount(drop.id)).toBe(3);
+    expect(await getRemaining(rt, drop.id)).toBe(17);
+
+    // A claim refused by the drop (not open yet) rolls the statement back: the token is touched anyway.
+    const later = await apiDrop({ opensIn: 60 * MINUTE });
+    const fresh = await createApiToken(rt, b.id, { name: "fresh", scopes: ["drops:write"] });
+    const notOpen = await post(later.drop.id, { Authorization: `Bearer ${fresh.token}` }, {}, "key-token-7");
+    expect([notOpen.status, notOpen.body]).toMatchObject([409, { error: { code: "NOT_OPEN" } }]);
+    expect(await lastUsed(b.id, fresh.record.id)).toEqual(rt.clock.now());
+
+    // The statement starts at the member's own bucket, as claimDrop does.
+    const spread = await apiDrop({ quantity: 64, perMemberLimit: 2, bucketCount: 32 });
+    const claimed = await claimDropWithApiToken(
+      rt,
+      { hash: apiTokenHash(fresh.token)!, scope: "drops:write", touchIntervalMs: MINUTE },
+      { dropId: spread.drop.id, quantity: 1, idempotencyKey: "key-token-8" },
+    );
+    expect(claimed.memberUserId).toBe(b.id);
+    expect(claimed.takenFrom).toEqual({ [String(startBucket(b.id, 32))]: 1 });
   });
 
   it("429 with Retry-After once a member claims too often", async () => {

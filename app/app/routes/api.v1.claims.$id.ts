@@ -1,11 +1,10 @@
-import { z } from "zod";
 import { AppError } from "@kiln/core";
 import { cancelClaim, getClaim } from "@kiln/drops";
-import { apiHandler, methodNotAllowed, requireApiCaller } from "../api.server";
+import { apiHandler, methodNotAllowed, requireApiCaller, UuidParam } from "../api.server";
 import { toApiClaim } from "../api/drops-schemas";
 
 const claimId = (id: string | undefined) => {
-  const parsed = z.uuid().safeParse(id);
+  const parsed = UuidParam.safeParse(id);
   if (!parsed.success) throw new AppError("NOT_FOUND", "Claim not found");
   return parsed.data;
 };

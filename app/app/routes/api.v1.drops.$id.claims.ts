@@ -1,7 +1,16 @@
-import { z } from "zod";
-import { AppError } from "@kiln/core";
-import { claimDrop, limitRequest } from "@kiln/drops";
-import { apiHandler, methodNotAllowed, parseJsonBody, requireApiCaller } from "../api.server";
+import { API_TOKEN_TOUCH_INTERVAL_MS, noteApiTokenHolder, seenApiTokenHolder, validateApiTokenHash } from "@kiln/auth";
+import { AppError, isAppError } from "@kiln/core";
+import { claimDrop, claimDropWithApiToken, countRequest, limitRequest, type Claim, type ClaimInput } from "@kiln/drops";
+import type { KilnLoadContext } from "../context.server";
+import {
+  apiHandler,
+  bearerTokenHash,
+  methodNotAllowed,
+  parseJsonBody,
+  requireApiCaller,
+  UNKNOWN_TOKEN,
+  UuidParam,
+} from "../api.server";
 import { ClaimRequestSchema, IdempotencyKeySchema, toApiClaim } from "../api/drops-schemas";
 
 export const loader = methodNotAllowed("POST");
@@ -11,11 +20,15 @@ export const loader = methodNotAllowed("POST");
  * A retry with the same key returns the same claim (201 again, nothing new written). Bad input is 400
  * before anything is counted or written; then the per-member and per-IP claim limits (429 with
  * Retry-After); then the claim: 409 SOLD_OUT / NOT_OPEN / LIMIT_EXCEEDED, 403 NOT_ENTITLED.
+ * A bearer token is checked by the claim's own statement (docs/decisions/025): 401 for an unknown,
+ * revoked or expired token and 403 without drops:write come after the 400s. A browser session is
+ * checked first, as on every other route.
  */
 export const action = apiHandler(async ({ request, params, context }) => {
   if (request.method !== "POST") return methodNotAllowed("POST")();
-  const caller = await requireApiCaller(request, context, "drops:write");
-  const dropId = z.uuid().safeParse(params.id);
+  const tokenHash = bearerTokenHash(request);
+  const session = tokenHash === null ? await requireApiCaller(request, context, "drops:write") : null;
+  const dropId = UuidParam.safeParse(params.id);
   if (!dropId.success) throw new AppError("NOT_FOUND", "Drop not found");
   const key = IdempotencyKeySchema.safeParse(request.headers.get("Idempotency-Key") ?? undefined);
   if (!key.success)
@@ -26,15 +39,55 @@ export const action = apiHandler(async ({ request, params, context }) => {
   const body = request.headers.get("Content-Type")
     ? await parseJsonBody(request, ClaimRequestSchema)
     : ClaimRequestSchema.parse({});
-  limitRequest("claim", { memberUserId: caller.user.id, ip: context.clientIp || null });
-  const claim = await claimDrop(
-    context.rt,
-    { userId: caller.user.id },
-    { dropId: dropId.data, quantity: body.quantity, idempotencyKey: key.data },
-    { admissionToken: body.admissionToken },
-  );
+  const input = { dropId: dropId.data, quantity: body.quantity, idempotencyKey: key.data };
+  const options = { admissionToken: body.admissionToken };
+  let claim: Claim;
+  if (session) {
+    limitRequest("claim", { memberUserId: session.user.id, ip: context.clientIp || null });
+    claim = await claimDrop(context.rt, { userId: session.user.id }, input, options);
+  } else {
+    claim = await claimWithToken(context, tokenHash!, input, options);
+  }
   return Response.json(
     { claim: toApiClaim(claim, context.rt.clock.now()) },
     { status: 201, headers: { Location: `/api/v1/claims/${claim.id}` } },
   );
 });
+
+/**
+ * The claim of a bearer token's holder: one statement checks the token and claims. The per-member
+ * limit needs the member before that statement: a token this process has seen is keyed by its holder;
+ * a new one is counted for its holder once the answer names them. A refusal rolls back the statement's
+ * touch of last_used_at and does not name the holder, so a refused token is checked (and touched) in
+ * full here, at most once per touch interval per token in this process.
+ */
+async function claimWithToken(
+  context: Pick<KilnLoadContext, "rt" | "clientIp">,
+  tokenHash: string,
+  input: ClaimInput,
+  options: { admissionToken?: string },
+): Promise<Claim> {
+  const { rt } = context;
+  const nowMs = rt.clock.now().getTime();
+  const seen = seenApiTokenHolder(tokenHash);
+  const due = !seen || nowMs - seen.touchedAtMs >= API_TOKEN_TOUCH_INTERVAL_MS || nowMs < seen.touchedAtMs;
+  const learnt = (userId: string) => {
+    if (!seen) countRequest("claim", userId);
+    if (due) noteApiTokenHolder(tokenHash, userId, nowMs);
+  };
+  limitRequest("claim", { memberUserId: seen?.userId ?? null, ip: context.clientIp || null });
+  const token = { hash: tokenHash, scope: "drops:write", touchIntervalMs: API_TOKEN_TOUCH_INTERVAL_MS };
+  try {
+    const claim = await claimDropWithApiToken(rt, token, input, options);
+    learnt(claim.memberUserId);
+    return claim;
+  } catch (error) {
+    if (!isAppError(error) || error.code === "UNAUTHENTICATED" || !due) throw error;
+    // Refused for another reason (or answered from memory: a sold-out hot drop) with a token that may
+    // be unknown to this process: check it in full, which touches it; an unknown token is a 401.
+    const holder = await validateApiTokenHash(rt, tokenHash);
+    if (!holder) throw new AppError("UNAUTHENTICATED", UNKNOWN_TOKEN);
+    learnt(holder.user.id);
+    throw error;
+  }
+}

@@ -1,7 +1,6 @@
-import { z } from "zod";
 import { AppError } from "@kiln/core";
 import { pollQueue } from "@kiln/drops";
-import { apiHandler, methodNotAllowed, requireApiCaller } from "../api.server";
+import { apiHandler, methodNotAllowed, requireApiCaller, UuidParam } from "../api.server";
 
 export const action = methodNotAllowed("GET");
 
@@ -14,7 +13,7 @@ export const action = methodNotAllowed("GET");
  */
 export const loader = apiHandler(async ({ request, params, context }) => {
   const caller = await requireApiCaller(request, context, "drops:read");
-  const dropId = z.uuid().safeParse(params.id);
+  const dropId = UuidParam.safeParse(params.id);
   if (!dropId.success) throw new AppError("NOT_FOUND", "Drop not found");
   const status = await pollQueue(context.rt, { userId: caller.user.id }, dropId.data, { ip: context.clientIp || null });
   return Response.json({ queue: status }, { headers: { "Cache-Control": "no-store" } });

@@ -1,10 +1,9 @@
-import { z } from "zod";
 import { AppError } from "@kiln/core";
 import { reportServedArm, ServedArmReportSchema } from "@kiln/personalization";
-import { apiHandler, methodNotAllowed, parseJsonBody, requireApiCaller } from "../api.server";
+import { apiHandler, methodNotAllowed, parseJsonBody, requireApiCaller, UuidParam } from "../api.server";
 
 const exposureId = (id: string | undefined) => {
-  const parsed = z.uuid().safeParse(id);
+  const parsed = UuidParam.safeParse(id);
   if (!parsed.success) throw new AppError("NOT_FOUND", "Exposure not found");
   return parsed.data;
 };

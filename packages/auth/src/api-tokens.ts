@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { AppError } from "@kiln/core";
 import { schema, withTenant, type Runtime } from "@kiln/db";
 import { API_SCOPES, CreateApiTokenSchema, type ApiScope } from "./schemas";
@@ -100,28 +100,41 @@ export async function revokeApiToken(rt: Runtime, userId: string, tokenId: strin
   return { ...row, scopes: knownScopes(row.scopes) };
 }
 
+/** The SHA-256 of a bearer token ("kiln_…", with or without "Bearer "), or null when it cannot be one. */
+export function apiTokenHash(bearer: string): string | null {
+  if (typeof bearer !== "string") return null;
+  const token = bearer.replace(/^Bearer\s+/i, "").trim();
+  if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 200) return null;
+  return hashToken(token);
+}
+
 /**
  * The user and scopes behind a bearer token ("kiln_…", with or without "Bearer "), or null when it
  * is unknown, revoked or expired.
  */
 export async function validateApiToken(rt: Runtime, bearer: string): Promise<ApiTokenValidation | null> {
-  if (typeof bearer !== "string") return null;
-  const token = bearer.replace(/^Bearer\s+/i, "").trim();
-  if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 200) return null;
+  const tokenHash = apiTokenHash(bearer);
+  return tokenHash === null ? null : validateApiTokenHash(rt, tokenHash);
+}
+
+/** validateApiToken for a token's SHA-256 (apiTokenHash). */
+export async function validateApiTokenHash(rt: Runtime, tokenHash: string): Promise<ApiTokenValidation | null> {
   // One statement (migration 0051, docs/decisions/019): look-up, checks and the touch of last_used_at.
-  const [row] = await rt.database.db.execute<{
-    token_id: string;
-    scopes: string[];
-    user_id: string;
-    email: string;
-    display_name: string;
-    locale: string | null;
-    country: string | null;
-    us_state: string | null;
-    email_verified_at: string | Date | null;
-  }>(
-    sql`select * from kiln_check_api_token(${hashToken(token)}, ${rt.clock.now().toISOString()}, ${API_TOKEN_TOUCH_INTERVAL_MS})`,
-  );
+  // A postgres.js tagged template is a prepared statement on each connection: one round trip per call,
+  // where drizzle's execute describes its parameters first on every call (docs/decisions/025).
+  const [row] = await rt.database.sql<
+    {
+      token_id: string;
+      scopes: string[];
+      user_id: string;
+      email: string;
+      display_name: string;
+      locale: string | null;
+      country: string | null;
+      us_state: string | null;
+      email_verified_at: string | Date | null;
+    }[]
+  >`select * from kiln_check_api_token(${tokenHash}, ${rt.clock.now().toISOString()}, ${API_TOKEN_TOUCH_INTERVAL_MS})`;
   if (!row) return null;
   const verified = row.email_verified_at;
   const user: SessionUser = {
@@ -134,6 +147,26 @@ export async function validateApiToken(rt: Runtime, bearer: string): Promise<Api
     emailVerifiedAt: verified === null ? null : verified instanceof Date ? verified : new Date(verified),
   };
   return { user, scopes: knownScopes(row.scopes), tokenId: row.token_id };
+}
+
+/** Token hash → its user and when this process last touched it (rt.clock ms); oldest out first. */
+const holders = new Map<string, { userId: string; touchedAtMs: number }>();
+const HOLDERS_LIMIT = 50_000;
+
+/**
+ * Who holds a token, as this process last saw it, and when it last touched the token. A token never
+ * changes hands, so this can key per-member limits before a statement that checks the token itself
+ * (the claim, docs/decisions/025); it says nothing about whether the token is still valid.
+ */
+export function seenApiTokenHolder(tokenHash: string): { userId: string; touchedAtMs: number } | undefined {
+  return holders.get(tokenHash);
+}
+
+/** Remembers who holds a token and that it was touched at `touchedAtMs` (see seenApiTokenHolder). */
+export function noteApiTokenHolder(tokenHash: string, userId: string, touchedAtMs: number): void {
+  holders.delete(tokenHash);
+  if (holders.size >= HOLDERS_LIMIT) holders.delete(holders.keys().next().value!);
+  holders.set(tokenHash, { userId, touchedAtMs });
 }
 
 export const hasScope = (scopes: readonly string[], scope: ApiScope) => scopes.includes(scope);

@@ -88,6 +88,16 @@ export class RateLimiter {
 
   take(key: string, rule: RateLimit): void {
     const now = this.nowMs();
+    const window = this.count(key, rule);
+    if (window.count > rule.limit) {
+      const retryAfterSeconds = Math.max(1, Math.ceil((window.start + rule.windowMs - now) / 1000));
+      throw new AppError("RATE_LIMITED", "Too many requests; try again shortly", { retryAfterSeconds });
+    }
+  }
+
+  /** Counts one request in the key's window without refusing it; returns the window. */
+  count(key: string, rule: RateLimit): { start: number; count: number } {
+    const now = this.nowMs();
     let window = this.windows.get(key);
     if (!window || now - window.start >= rule.windowMs) {
       window = { start: now, count: 0 };
@@ -95,10 +105,7 @@ export class RateLimiter {
       if (this.windows.size > 100_000) this.prune(now, rule.windowMs);
     }
     window.count++;
-    if (window.count > rule.limit) {
-      const retryAfterSeconds = Math.max(1, Math.ceil((window.start + rule.windowMs - now) / 1000));
-      throw new AppError("RATE_LIMITED", "Too many requests; try again shortly", { retryAfterSeconds });
-    }
+    return window;
   }
 
   private prune(now: number, windowMs: number) {
@@ -109,15 +116,26 @@ export class RateLimiter {
 /** The process-wide limiter the routes use (tests pass their own). */
 export const admissionLimiter = new RateLimiter();
 
-/** Checks the member's and the IP's limits for a poll or a claim on a hot drop. */
+/**
+ * Checks the member's and the IP's limits for a poll or a claim on a hot drop. `memberUserId` null: the
+ * member is not known yet (an API token this process has not seen); count the request for them with
+ * `countRequest` once the answer says who they are.
+ */
 export function limitRequest(
   kind: "poll" | "claim",
-  who: { memberUserId: string; ip: string | null },
+  who: { memberUserId: string | null; ip: string | null },
   limiter: RateLimiter = admissionLimiter,
 ): void {
-  limiter.take(`${kind}:m:${who.memberUserId}`, kind === "poll" ? RATE_LIMITS.pollMember : RATE_LIMITS.claimMember);
+  if (who.memberUserId !== null) limiter.take(`${kind}:m:${who.memberUserId}`, memberRule(kind));
   if (who.ip) limiter.take(`${kind}:ip:${who.ip}`, kind === "poll" ? RATE_LIMITS.pollIp : RATE_LIMITS.claimIp);
 }
+
+/** Counts a request that has already been answered towards the member's limit (never refuses it). */
+export function countRequest(kind: "poll" | "claim", memberUserId: string, limiter: RateLimiter = admissionLimiter) {
+  limiter.count(`${kind}:m:${memberUserId}`, memberRule(kind));
+}
+
+const memberRule = (kind: "poll" | "claim") => (kind === "poll" ? RATE_LIMITS.pollMember : RATE_LIMITS.claimMember);
 
 // ---------- the waiting room ----------
 

@@ -40,6 +40,7 @@ export { checkGate, entitledTiers } from "./gate";
 
 /** Codes the claim statement refuses with ('KILN_CLAIM:<code>', the message in DETAIL). */
 const CLAIM_REFUSALS = new Set([
+  "UNAUTHENTICATED",
   "CONFLICT",
   "NOT_FOUND",
   "NOT_OPEN",
@@ -87,20 +88,28 @@ function refusal(error: unknown, dropId: string): unknown {
 }
 
 /**
- * The claim statement (migration 0050, docs/decisions/019): `kiln_claim_drop` runs the whole claim —
- * idempotency key, gate, admission token, per-member and lifetime counters, stock buckets, claim row —
- * as kiln_system in one round-trip. `admission.requireAdmission`: a hot drop needs (and consumes) the
- * member's admission token.
+ * The claim statement's parameters, in order (migration 0050, docs/decisions/019): `kiln_claim_drop`
+ * runs the whole claim — idempotency key, gate, admission token, per-member and lifetime counters,
+ * stock buckets, claim row — as kiln_system in one statement. `admission.requireAdmission`: a hot drop
+ * needs (and consumes) the member's admission token.
  */
-function claimStatement(
+function claimParams(
   now: Date,
   memberUserId: string,
   value: { dropId: string; quantity: number; idempotencyKey: string },
   admission: { requireAdmission?: boolean; admissionToken?: string },
 ) {
-  return sql`select * from kiln_claim_drop(${memberUserId}, ${value.dropId}, ${value.quantity}, ${value.idempotencyKey},
-    ${now.toISOString()}, ${bucketSeed(memberUserId)}, ${DEFAULT_GRACE_DAYS},
-    ${admission.requireAdmission === true}, ${admission.admissionToken ? hashAdmissionToken(admission.admissionToken) : null})`;
+  return [
+    memberUserId,
+    value.dropId,
+    value.quantity,
+    value.idempotencyKey,
+    now.toISOString(),
+    bucketSeed(memberUserId),
+    DEFAULT_GRACE_DAYS,
+    admission.requireAdmission === true,
+    admission.admissionToken ? hashAdmissionToken(admission.admissionToken) : null,
+  ] as const;
 }
 
 /**
@@ -115,7 +124,10 @@ export async function claimInTx(
   admission: { requireAdmission?: boolean; admissionToken?: string } = {},
 ): Promise<Claim> {
   try {
-    const [row] = await tx.execute<ClaimRow>(claimStatement(now, memberUserId, value, admission));
+    const [m, d, q, k, at, seed, grace, require, hash] = claimParams(now, memberUserId, value, admission);
+    const [row] = await tx.execute<ClaimRow>(
+      sql`select * from kiln_claim_drop(${m}, ${d}, ${q}, ${k}, ${at}, ${seed}, ${grace}, ${require}, ${hash})`,
+    );
     return claimFromRow(row!);
   } catch (error) {
     throw refusal(error, value.dropId);
@@ -139,17 +151,67 @@ export async function claimDrop(
   options: { admissionToken?: string } = {},
 ): Promise<Claim> {
   if (!member.userId) throw new AppError("UNAUTHENTICATED", "Sign in to claim");
-  const value = parseInput(ClaimSchema, input);
+  const userId = member.userId;
+  return runClaim(rt, input, (value, now) => {
+    const [m, d, q, k, at, seed, grace, require, hash] = claimParams(now, userId, value, {
+      requireAdmission: true,
+      admissionToken: options.admissionToken,
+    });
+    return rt.database.sql<ClaimRow[]>`select * from kiln_claim_drop(${m}, ${d}, ${q}, ${k}, ${at}, ${seed},
+      ${grace}, ${require}, ${hash})`;
+  });
+}
+
+/** An API bearer token a claim comes with: its SHA-256, the scope it needs, how often to touch it. */
+export interface ClaimApiToken {
+  hash: string;
+  scope: string;
+  touchIntervalMs: number;
+}
+
+/**
+ * claimDrop for the holder of an API token, checked by the claim's own statement
+ * (kiln_claim_drop_with_token, docs/decisions/025): one round trip for the token and the claim.
+ * UNAUTHENTICATED when the token is unknown, revoked or expired; FORBIDDEN without the scope. The
+ * claim's `memberUserId` says whose token it was. A refusal also rolls back the statement's touch of
+ * last_used_at.
+ */
+export async function claimDropWithApiToken(
+  rt: Runtime,
+  token: ClaimApiToken,
+  input: ClaimInput,
+  options: { admissionToken?: string } = {},
+): Promise<Claim> {
+  return runClaim(
+    rt,
+    input,
+    (value, now) => rt.database.sql<ClaimRow[]>`select * from kiln_claim_drop_with_token(${token.hash},
+      ${token.scope}, ${token.touchIntervalMs}, ${value.dropId}, ${value.quantity}, ${value.idempotencyKey},
+      ${now.toISOString()}, ${DEFAULT_GRACE_DAYS}, ${true},
+      ${options.admissionToken ? hashAdmissionToken(options.admissionToken) : null})`,
+  );
+}
+
+/**
+ * The claim statement as one autocommit round trip, tried again on a lost idempotency race or a
+ * deadlock. postgres.js tagged templates are prepared once per connection: drizzle's execute would send
+ * a describe round trip before every call (docs/decisions/025).
+ */
+async function runClaim(
+  rt: Runtime,
+  input: ClaimInput,
+  statement: (value: ReturnType<typeof parseClaim>, now: Date) => Promise<ClaimRow[]>,
+): Promise<Claim> {
+  const value = parseClaim(input);
   // A hot drop known to be sold out is answered from memory, without the database (soldout.ts).
   if (isKnownSoldOut(value.dropId)) throw new AppError("SOLD_OUT", "Sold out");
   // In embedded mode there is one connection: inside a transaction this statement would wait for ever.
   if (isInTransaction())
     throw new Error("claimDrop inside withTenant/withSystem: use claimInTx with the open transaction");
-  const admission = { requireAdmission: true, admissionToken: options.admissionToken };
-  const statement = claimStatement(rt.clock.now(), member.userId, value, admission);
+  const now = rt.clock.now();
   for (let attempt = 0; ; attempt++) {
     try {
-      const [row] = await rt.database.db.execute<ClaimRow>(statement);
+      const [row] = await statement(value, now);
       return claimFromRow(row!);
     } catch (error) {
       // A concurrent request with the same key won (unique violation): the next round returns its claim.
@@ -160,6 +222,8 @@ export async function claimDrop(
     }
   }
 }
+
+const parseClaim = (input: ClaimInput) => parseInput(ClaimSchema, input);
 
 type Released = Pick<Claim, "coopId" | "dropId" | "memberUserId" | "quantity" | "takenFrom" | "lifetimeSubjectIds">;
 

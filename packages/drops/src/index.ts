@@ -16,11 +16,13 @@ export {
 export {
   cancelClaim,
   claimDrop,
+  claimDropWithApiToken,
   expireHolds,
   getClaim,
   getRemaining,
   startBucket,
   type Claim,
+  type ClaimApiToken,
   type MemberContext,
 } from "./claims";
 export {
@@ -62,6 +64,7 @@ export {
 export {
   admittedUpTo,
   etaSeconds,
+  countRequest,
   limitRequest,
   pollQueue,
   RateLimiter,
