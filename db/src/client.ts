@@ -35,11 +35,11 @@ type ConnectOptions = postgres.Options<Record<string, postgres.PostgresType>> & 
 function connect(url: string, max: number): postgres.Sql {
   const options: ConnectOptions = {
     max,
-    // A pool sends a statement only to a connection with nothing in flight: pipelined behind a claim
-    // that waits for a row lock, other requests' statements would wait with it (128 claimants on 10
-    // connections: p99 ~1 s with postgres.js's default of 100, ~0.35 s with 1, docs/decisions/025).
-    // The one embedded connection keeps pipelining: everything queues on it anyway.
-    max_pipeline: max === 1 ? 100 : 1,
+    // At most 4 statements in flight per pooled connection: postgres.js's default of 100 queued other
+    // requests' statements behind a claim waiting for a row lock (128 claimants on 10 connections:
+    // p99 ~1 s with 100, ~0.3-0.4 s with 4 or 1), and 1 cost the claim storm a fifth of its claims/s
+    // (docs/decisions/025). The one embedded connection keeps the default: everything queues on it.
+    max_pipeline: max === 1 ? 100 : 4,
     onnotice: () => {},
     // Embedded: keep the single connection; server: recycle idle ones.
     idle_timeout: max === 1 ? 0 : 30,
