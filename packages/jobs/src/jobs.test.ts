@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { withSystem } from "@kiln/db";
 import { getTestRuntime, databaseMode, databaseUrl } from "../../../tests/setup/runtime";
 import { createJobs, QUEUES, type Jobs } from "./index";
-import { createPgBossDb } from "./sql-adapter";
+import { advisoryLock, createPgBossDb } from "./sql-adapter";
 
 const rt = await getTestRuntime();
 const errors: Error[] = [];
@@ -98,12 +99,39 @@ describe("pg-boss on Kiln's connection", () => {
     else await expect(attempt).resolves.toBeTruthy();
   });
 
+  it("creates queues from several pg-boss instances at once (as app processes would) without a deadlock", async () => {
+    // pg-boss's create_queue inserts the queue row, then adds a foreign key to the queue table and
+    // attaches the partition: two sessions doing that at once deadlock (40P01). CI saw it between
+    // test files; two app processes starting together would too.
+    const others = [
+      jobs,
+      ...Array.from({ length: 3 }, () => createJobs(rt.database, { onError: (e) => errors.push(e) })),
+    ];
+    try {
+      await Promise.all(others.slice(1).map((j) => j.start()));
+      const names = Array.from({ length: 8 }, (_, i) => queue(`race${i}`));
+      await Promise.all(others.flatMap((j) => names.map((name) => j.send(name, {}))));
+      for (const name of names) expect(await jobs.boss.getQueue(name)).toMatchObject({ name });
+    } finally {
+      await Promise.all(others.slice(1).map((j) => j.stop()));
+    }
+  });
+
   it("reported no errors (on embedded, a second connection would have been refused)", () => {
     expect(errors).toEqual([]);
   });
 });
 
 describe("the pg-boss db adapter", () => {
+  it("serialises queue DDL on the advisory lock pg-boss takes around migrations and maintenance", () => {
+    // If a pg-boss upgrade changes the key, queue creation would stop waiting for maintenance.
+    const plans = createRequire(import.meta.url)("pg-boss/src/plans.js") as {
+      locked(schema: string, query: string): string;
+    };
+    const squash = (text: string) => text.replace(/\s+/g, "");
+    expect(squash(plans.locked("pgboss", "select 1"))).toContain(squash(advisoryLock("pgboss")));
+  });
+
   it("runs multi-statement text with the simple protocol and returns every row set", async () => {
     const db = createPgBossDb(rt.database.sql);
     const result = await db.executeSql("select 1 as a; select 2 as b, 'x' as c");

@@ -49,6 +49,22 @@ function prepareValue(value: unknown): postgres.ParameterOrJSON<never> {
 }
 
 /**
+ * pg-boss 10's queue DDL (`SELECT <schema>.create_queue($1, $2)`, `… .delete_queue($1)`), which it sends
+ * without a lock. create_queue inserts the queue row, then adds a foreign key to the queue table and
+ * attaches the new partition; two sessions doing that at once deadlock each other (PostgreSQL 40P01), as
+ * CI saw between test files and as two app processes starting together would.
+ */
+const QUEUE_DDL = /^\s*SELECT ([a-z_][a-z0-9_]*)\.(?:create|delete)_queue\(/i;
+
+/**
+ * The transaction-scoped advisory lock pg-boss's own `locked()` takes around migrations and maintenance
+ * (plans.js `advisoryLock(schema)`, same key), so queue DDL waits behind those and behind each other.
+ */
+export function advisoryLock(schema: string): string {
+  return `SELECT pg_advisory_xact_lock(('x' || encode(sha224((current_database() || '.pgboss.${schema}')::bytea), 'hex'))::bit(64)::bigint)`;
+}
+
+/**
  * pg-boss's `db` adapter over a postgres.js client (DESIGN.md §3, embedded mode: one connection).
  *
  * - Parametrised statements go through the extended protocol: `sql.unsafe(text, values)`.
@@ -58,6 +74,8 @@ function prepareValue(value: unknown): postgres.ParameterOrJSON<never> {
  *   and after an error the adapter sends ROLLBACK on that same connection before releasing it: the
  *   failed script's COMMIT was skipped, and otherwise the connection (on the embedded server, the only
  *   one) would stay inside an aborted transaction.
+ * - Queue creation and deletion run in a transaction that first takes pg-boss's advisory lock (see
+ *   QUEUE_DDL): serialised, they cannot deadlock.
  * - Results follow node-postgres: `{ rows, rowCount, command }`, or an array of those when a script
  *   returned more than one row set (postgres.js starts a new result at each row description, so
  *   statements without rows are folded into the previous result; pg-boss reads no script results).
@@ -66,6 +84,16 @@ export function createPgBossDb(sql: postgres.Sql): PgBossDb {
   return {
     async executeSql(text, values) {
       if (values && values.length > 0) {
+        const queueDdl = QUEUE_DDL.exec(text);
+        if (queueDdl) {
+          const schema = queueDdl[1]!;
+          const result = await sql.begin(async (tx) => {
+            await tx.unsafe("SET LOCAL lock_timeout = '30s'");
+            await tx.unsafe(advisoryLock(schema));
+            return tx.unsafe(text, values.map(prepareValue));
+          });
+          return toResult(result);
+        }
         const result = await sql.unsafe(text, values.map(prepareValue));
         return toResult(result);
       }
