@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { isAppError } from "@kiln/core";
-import { openDatabase, TestClock, withSystem, withTenant, type Runtime } from "@kiln/db";
+import { openDatabase, TestClock, withSystem, withTenant, type Database, type Runtime } from "@kiln/db";
 import { databaseMode, databaseUrl, getTestRuntime } from "../../../tests/setup/runtime";
 import {
   cancelClaim,
@@ -15,6 +15,7 @@ import {
   getClaim,
   getRemaining,
   setDropPublished,
+  startBucket,
   type Claim,
   type MemberContext,
 } from "./index";
@@ -376,5 +377,82 @@ describe("claiming a drop", () => {
       expect(reset).toHaveLength(0);
     }
     expect(await getRemaining(rt, drop.id)).toBe(1);
+  });
+});
+
+// Locks held by claims in flight (migration 0054, ADR 026): a claim takes an unlocked bucket instead of
+// queueing behind a locked one, and waits only when every bucket with stock is locked. Another session
+// holds the locks here, so these run on the server (the embedded database has one connection).
+describe.runIf(databaseMode() === "server")("claiming while other claims hold stock buckets", () => {
+  let locker: Database | undefined;
+  afterAll(async () => {
+    await locker?.close();
+  });
+
+  /** Opens a transaction on its own connection that locks the drop's given buckets, as claims in flight would. */
+  async function lockBuckets(dropId: string, buckets: number[]) {
+    locker ??= await openDatabase({ databaseUrl: databaseUrl(), max: 2 });
+    const conn = await locker.sql.reserve();
+    await conn`begin`;
+    await conn`select bucket from drop_stock where drop_id = ${dropId} and bucket = any(${buckets}) for update`;
+    return {
+      conn,
+      async end(action: "commit" | "rollback") {
+        await conn.unsafe(action);
+        conn.release();
+      },
+    };
+  }
+
+  const settledWithin = <T>(promise: Promise<T>, ms: number) =>
+    Promise.race([promise.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), ms))]);
+
+  async function memberStartingAt(shop: Awaited<ReturnType<typeof createDropShop>>, bucket: number, count: number) {
+    for (;;) {
+      const member = await createMember(rt, shop);
+      if (startBucket(member.userId, count) === bucket) return member;
+    }
+  }
+
+  it("takes the next unlocked bucket at once when the member's own is locked", async () => {
+    const { drop, shop } = await openDrop(rt, { quantity: 8, bucketCount: 4 });
+    const member = await memberStartingAt(shop, 1, 4);
+    const lock = await lockBuckets(drop.id, [1]);
+    try {
+      const claim = claimDrop(rt, member, { dropId: drop.id, quantity: 1, idempotencyKey: "skip-locked-1" });
+      // Without the first pass the claim waits for this transaction, which ends only after the check.
+      expect(await settledWithin(claim, 10_000)).toBe(true);
+      expect((await claim).takenFrom).toEqual({ 2: 1 });
+    } finally {
+      await lock.end("rollback");
+    }
+    expect(await getRemaining(rt, drop.id)).toBe(7);
+  });
+
+  it("waits when every bucket with stock is locked, then claims once the locks are released", async () => {
+    const { drop, shop } = await openDrop(rt, { quantity: 4, bucketCount: 4 });
+    const member = await memberStartingAt(shop, 3, 4);
+    const lock = await lockBuckets(drop.id, [0, 1, 2, 3]);
+    const claim = claimDrop(rt, member, { dropId: drop.id, quantity: 1, idempotencyKey: "skip-locked-2" });
+    try {
+      expect(await settledWithin(claim, 500)).toBe(false);
+    } finally {
+      await lock.end("rollback");
+    }
+    expect((await claim).takenFrom).toEqual({ 3: 1 });
+  });
+
+  it("is SOLD_OUT only after the locks it waited for are released with no stock left", async () => {
+    const { drop, shop } = await openDrop(rt, { quantity: 2, bucketCount: 2 });
+    const member = await memberStartingAt(shop, 0, 2);
+    const lock = await lockBuckets(drop.id, [0, 1]);
+    const claim = codeOf(claimDrop(rt, member, { dropId: drop.id, quantity: 1, idempotencyKey: "skip-locked-3" }));
+    try {
+      expect(await settledWithin(claim, 500)).toBe(false);
+      await lock.conn`update drop_stock set remaining = 0 where drop_id = ${drop.id}`;
+    } finally {
+      await lock.end("commit");
+    }
+    expect(await claim).toBe("SOLD_OUT");
   });
 });
