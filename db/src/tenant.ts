@@ -22,6 +22,15 @@ export interface Runtime {
 
 const inTransaction = new AsyncLocalStorage<boolean>();
 
+/**
+ * A string as an SQL escape-string literal (E'…'): backslashes and quotes doubled, so it means the same
+ * whatever standard_conforming_strings says. NUL cannot be in a PostgreSQL string at all.
+ */
+function literal(value: string): string {
+  if (value.includes("\0")) throw new Error("A tenant context value cannot contain NUL");
+  return `E'${value.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
+}
+
 async function run<T>(rt: Runtime, role: "kiln_app" | "kiln_system", ctx: TenantContext, fn: (tx: Tx) => Promise<T>) {
   if (inTransaction.getStore()) {
     // In embedded mode there is one connection: a second transaction would wait for ever.
@@ -29,16 +38,21 @@ async function run<T>(rt: Runtime, role: "kiln_app" | "kiln_system", ctx: Tenant
   }
   return inTransaction.run(true, () =>
     rt.database.db.transaction(async (tx) => {
-      await tx.execute(sql`select
-        set_config('kiln.user_id', ${ctx.userId ?? ""}, true),
-        set_config('kiln.coop_id', ${ctx.coopId ?? ""}, true),
-        set_config('kiln.creator_id', ${ctx.creatorId ?? ""}, true),
-        set_config('kiln.role', ${ctx.role ?? ""}, true),
-        set_config('kiln.factory_id', ${ctx.factoryId ?? ""}, true),
-        set_config('kiln.now', ${rt.clock.now().toISOString()}, true)`);
-      // Superusers bypass RLS even when forced, and the embedded server logs everyone in as one:
-      // switch to a role that is held to the policies, for this transaction only.
-      await tx.execute(role === "kiln_app" ? sql`set local role kiln_app` : sql`set local role kiln_system`);
+      // One statement without parameters, so one round trip: drizzle sends a statement with parameters
+      // describe-first, which is two (docs/decisions/025). The values are quoted as literals.
+      // Superusers bypass RLS even when forced, and the embedded server logs everyone in as one: the
+      // last set_config switches to a role that is held to the policies (SET LOCAL ROLE), for this
+      // transaction only.
+      await tx.execute(
+        sql.raw(`select
+        set_config('kiln.user_id', ${literal(ctx.userId ?? "")}, true),
+        set_config('kiln.coop_id', ${literal(ctx.coopId ?? "")}, true),
+        set_config('kiln.creator_id', ${literal(ctx.creatorId ?? "")}, true),
+        set_config('kiln.role', ${literal(ctx.role ?? "")}, true),
+        set_config('kiln.factory_id', ${literal(ctx.factoryId ?? "")}, true),
+        set_config('kiln.now', ${literal(rt.clock.now().toISOString())}, true),
+        set_config('role', '${role}', true)`),
+      );
       return fn(tx);
     }),
   );
