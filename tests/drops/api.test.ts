@@ -229,9 +229,15 @@ describe("drops API", () => {
         { error: { code: "UNAUTHENTICATED", message: "The bearer token is unknown, revoked or expired" } },
       ]);
     }
+    // Bad input with a wrong token is 401 too, as on the other routes: the token is checked first.
+    expect((await post(drop.id, auth, { quantity: "two" }, "key-token-bad-1")).status).toBe(401);
+    expect((await post(drop.id, auth, {}, "short")).status).toBe(401);
+    expect((await post("not-a-uuid", auth, {}, "key-token-bad-2")).status).toBe(401);
     // A read-only token: 403, nothing written, and its use still counts.
     const readOnly = await createApiToken(rt, b.id, { name: "read", scopes: ["drops:read"] });
-    const forbidden = await post(drop.id, { Authorization: `Bearer ${readOnly.token}` }, {}, "key-token-6");
+    const readOnlyAuth = { Authorization: `Bearer ${readOnly.token}` };
+    expect((await post(drop.id, readOnlyAuth, { quantity: 0 }, "key-token-bad-3")).status).toBe(403);
+    const forbidden = await post(drop.id, readOnlyAuth, {}, "key-token-6");
     expect([forbidden.status, forbidden.body]).toMatchObject([403, { error: { code: "FORBIDDEN" } }]);
     expect(await lastUsed(b.id, readOnly.record.id)).toEqual(rt.clock.now());
     expect(await claimCount(drop.id)).toBe(3);

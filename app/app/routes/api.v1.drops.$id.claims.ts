@@ -21,26 +21,23 @@ export const loader = methodNotAllowed("POST");
  * before anything is counted or written; then the per-member and per-IP claim limits (429 with
  * Retry-After); then the claim: 409 SOLD_OUT / NOT_OPEN / LIMIT_EXCEEDED, 403 NOT_ENTITLED.
  * A bearer token is checked by the claim's own statement (docs/decisions/025): 401 for an unknown,
- * revoked or expired token and 403 without drops:write come after the 400s. A browser session is
- * checked first, as on every other route.
+ * revoked or expired token, 403 without drops:write. A request refused as bad input checks the token
+ * first, so the order is the other routes': 401/403, then 404/400. A browser session is checked first.
  */
 export const action = apiHandler(async ({ request, params, context }) => {
   if (request.method !== "POST") return methodNotAllowed("POST")();
   const tokenHash = bearerTokenHash(request);
   const session = tokenHash === null ? await requireApiCaller(request, context, "drops:write") : null;
-  const dropId = UuidParam.safeParse(params.id);
-  if (!dropId.success) throw new AppError("NOT_FOUND", "Drop not found");
-  const key = IdempotencyKeySchema.safeParse(request.headers.get("Idempotency-Key") ?? undefined);
-  if (!key.success)
-    throw new AppError("BAD_INPUT", key.error.issues[0]!.message, {
-      fields: { "Idempotency-Key": key.error.issues.map((i) => i.message) },
-    });
-  // The body is optional (one unit); when sent it is JSON.
-  const body = request.headers.get("Content-Type")
-    ? await parseJsonBody(request, ClaimRequestSchema)
-    : ClaimRequestSchema.parse({});
-  const input = { dropId: dropId.data, quantity: body.quantity, idempotencyKey: key.data };
-  const options = { admissionToken: body.admissionToken };
+  let parsed: { input: ClaimInput; options: { admissionToken?: string } };
+  try {
+    parsed = await readClaimRequest(request, params.id);
+  } catch (error) {
+    // Refused before the claim statement would check the token: check it here, so that a wrong token
+    // is 401 and a token without drops:write 403 before any 400 or 404, as on the other routes.
+    if (tokenHash !== null) await requireApiCaller(request, context, "drops:write");
+    throw error;
+  }
+  const { input, options } = parsed;
   let claim: Claim;
   if (session) {
     limitRequest("claim", { memberUserId: session.user.id, ip: context.clientIp || null });
@@ -53,6 +50,24 @@ export const action = apiHandler(async ({ request, params, context }) => {
     { status: 201, headers: { Location: `/api/v1/claims/${claim.id}` } },
   );
 });
+
+/** The drop id, the Idempotency-Key and the optional JSON body (one unit when absent): 404 / 400 when wrong. */
+async function readClaimRequest(request: Request, id: string | undefined) {
+  const dropId = UuidParam.safeParse(id);
+  if (!dropId.success) throw new AppError("NOT_FOUND", "Drop not found");
+  const key = IdempotencyKeySchema.safeParse(request.headers.get("Idempotency-Key") ?? undefined);
+  if (!key.success)
+    throw new AppError("BAD_INPUT", key.error.issues[0]!.message, {
+      fields: { "Idempotency-Key": key.error.issues.map((i) => i.message) },
+    });
+  const body = request.headers.get("Content-Type")
+    ? await parseJsonBody(request, ClaimRequestSchema)
+    : ClaimRequestSchema.parse({});
+  return {
+    input: { dropId: dropId.data, quantity: body.quantity, idempotencyKey: key.data },
+    options: { admissionToken: body.admissionToken },
+  };
+}
 
 /**
  * The claim of a bearer token's holder: one statement checks the token and claims. The per-member
