@@ -9,7 +9,8 @@ import { defineConfig } from "@playwright/test";
 /**
  * Browser journeys against `pnpm start` on a fresh embedded database (a new temp KILN_DATA_DIR each
  * run, removed when the run ends) on a free loopback port, in Debian's Chromium (no browser
- * download: Playwright's own browsers cannot be fetched here). Run with `pnpm test:e2e` (builds first).
+ * download: Playwright's own browsers cannot be fetched here). Run with `pnpm test:e2e`; the web
+ * server is `pnpm start`, which builds the app first.
  *
  * Reports: the list on the console, and JSON in test-results/e2e-report.json (or
  * PLAYWRIGHT_JSON_OUTPUT_FILE) for .ci/run to count.
@@ -89,7 +90,7 @@ export default defineConfig({
     cwd: root,
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,
-    // `pnpm start` builds the app again, migrates a fresh database and seeds the demo (which trains the
+    // `pnpm start` builds the app, migrates a fresh database and seeds the demo (which trains the
     // demo co-op's offer ranker) before /healthz answers: on two busy cores that once took over 180 s.
     // This only bounds how long a broken start takes to be reported; no journey runs any slower.
     timeout: 420_000,
