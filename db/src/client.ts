@@ -39,6 +39,8 @@ function connect(url: string, max: number): postgres.Sql {
     // requests' statements behind a claim waiting for a row lock (128 claimants on 10 connections:
     // p99 ~1 s with 100, ~0.3-0.4 s with 4 or 1), and 1 cost the claim storm a fifth of its claims/s
     // (docs/decisions/025). The one embedded connection keeps the default: everything queues on it.
+    // postgres.js is patched (docs/decisions/028): with a short pipeline, a BEGIN that filled it did not
+    // reserve its connection, and waiting statements were overtaken by newer ones.
     max_pipeline: max === 1 ? 100 : 4,
     onnotice: () => {},
     // Embedded: keep the single connection; server: recycle idle ones.
