@@ -35,7 +35,7 @@ import { RATE_LIMITS } from "../packages/drops/src/admission";
 import { claimDrop, createDrop, createProduct, setDropPublished } from "../packages/drops/src/index";
 import { createDropShop, createTier } from "../packages/drops/src/testing";
 import { buildApp, processCpuMs, startAppServer } from "./app-server";
-import { defineBench, environment, measureInterleaved, percentile, type Measurement, type Ratio } from "./lib";
+import { defineBench, environment, find, measureInterleaved, percentile, type Measurement, type Ratio } from "./lib";
 
 const CLIENTS = 128;
 const GOALS = { throughput: 0.5, p99: 3, buckets: 2 };
@@ -527,6 +527,12 @@ export default defineBench({
           label: "single-row claim p99 ÷ bucketed claim p99",
           value: single.p95Us / bucketed.p95Us,
           meaning: "> 1: the hot row makes claimants queue",
+        },
+        {
+          label: "sell-out p99 ÷ bucketed claim p99",
+          value: find(measurements, "sellout").p95Us / bucketed.p95Us,
+          meaning:
+            "≈ 1: no request waits for a pooled connection behind newer ones (decision 028; with postgres.js unpatched 1.5-7 in four runs)",
         },
         {
           label: `database only: bucketed ÷ single-row claims/s (claimDrop from ${DB_CLIENTS} concurrent callers, no HTTP)`,
